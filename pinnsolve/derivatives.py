@@ -1,0 +1,98 @@
+"""Fields and their partial derivatives at collocation points, computed on demand by autograd.
+
+A residual reads ``f.u_xx``; the name is split into the field (``u``) and the variables to
+differentiate by (``x``, ``x``). Each derivative is computed the first time it is read and cached,
+so a residual pays for exactly the derivatives it uses, and a mixed partial ``u_xt`` reuses
+``u_x`` (the order of differentiation is normalised, since mixed partials commute for the smooth
+networks used here). One backward pass gives the gradient of a field or derivative with respect to
+all variables at once; the graph is kept (``create_graph``) so the loss can be differentiated with
+respect to the network parameters.
+"""
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import torch
+
+
+@lru_cache(maxsize=4096)
+def parse_name(name: str, fields: tuple[str, ...], variables: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """``"u_xt"`` -> ``("u", ("x", "t"))``, ``"u"`` -> ``("u", ())``; None when it names no derivative.
+
+    The longest field prefix wins; the suffix must split into variable names in exactly one way.
+    """
+    if name in fields:
+        return name, ()
+    for field in sorted(fields, key=len, reverse=True):
+        if name.startswith(field + "_"):
+            splits = _split(name[len(field) + 1:], variables)
+            if len(splits) == 1:
+                return field, splits[0]
+    return None
+
+
+def _split(suffix: str, variables: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if not suffix:
+        return [()]
+    return [(v,) + rest for v in variables if suffix.startswith(v) for rest in _split(suffix[len(v):], variables)]
+
+
+def derivative_names(fields: list[str], variables: list[str], max_order: int = 2) -> list[str]:
+    """Every name up to ``max_order`` (with mixed partials in declaration order), for error messages
+    and for the symbol tables of expressions."""
+    names = list(fields)
+    combos: list[tuple[str, ...]] = [()]
+    for _ in range(max_order):
+        combos = [c + (v,) for c in combos for i, v in enumerate(variables) if not c or variables.index(c[-1]) <= i]
+        names += [f"{f}_{''.join(c)}" for f in fields for c in combos]
+    return names
+
+
+class Fields:
+    """Lazy view of network outputs, their derivatives and the coordinates at a batch of points.
+
+    ``f.u`` and ``f["u"]`` are the field u, shape (n,); ``f.u_x`` its derivative; ``f.x`` the
+    coordinate x. Points must have ``requires_grad`` when derivatives are read.
+    """
+
+    def __init__(self, points: torch.Tensor, outputs: torch.Tensor, fields: list[str], variables: list[str]):
+        self._points = points
+        self._fields = tuple(fields)
+        self._variables = tuple(variables)
+        self._cache: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {
+            (name, ()): outputs[:, i] for i, name in enumerate(fields)
+        }
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        if name in self._variables:
+            return self._points[:, self._variables.index(name)]
+        parsed = parse_name(name, self._fields, self._variables)
+        if parsed is None:
+            raise KeyError(f"unknown field, derivative or variable {name!r}; fields are "
+                           f"{', '.join(self._fields)} and variables {', '.join(self._variables)}")
+        field, by = parsed
+        return self._derivative(field, tuple(sorted(self._variables.index(v) for v in by)))
+
+    def __getattr__(self, name: str) -> torch.Tensor:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as error:
+            raise AttributeError(error.args[0]) from None
+
+    def _derivative(self, field: str, by: tuple[int, ...]) -> torch.Tensor:
+        key = (field, by)
+        if key not in self._cache:
+            lower = self._derivative(field, by[:-1])
+            grads = None
+            if lower.requires_grad:  # else the field does not depend on the inputs at all
+                grads = torch.autograd.grad(lower.sum(), self._points, create_graph=True, allow_unused=True)[0]
+            if grads is None:
+                grads = torch.zeros_like(self._points)
+            for i in range(len(self._variables)):  # one pass gives the derivative by every variable
+                self._cache.setdefault((field, tuple(sorted(by[:-1] + (i,)))), grads[:, i])
+        return self._cache[key]
+
+
+Residual = Callable[[Fields, object], torch.Tensor]

@@ -1,0 +1,194 @@
+"""A PDE problem: a domain, the unknown fields, parameters, residuals and conditions.
+
+Residuals and condition values are Python callables ``g(f, p)``: ``f`` is a
+:class:`~pinnsolve.derivatives.Fields` view (fields, derivatives and coordinates by name) and ``p``
+the parameters by name. A residual returns a tensor that should vanish; the loss of each term is
+its mean square. A condition value may also be a plain number.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field as dataclass_field
+from types import MappingProxyType
+
+import numpy as np
+import torch
+
+from pinnsolve.derivatives import Fields
+from pinnsolve.domain import Domain, Side
+from pinnsolve.errors import SpecError
+from pinnsolve.sampling import Sampler
+
+Value = float | Callable[[Fields, "Params"], torch.Tensor]
+Reference = Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
+
+
+class Params(Mapping):
+    """Named problem parameters, readable as ``p.nu`` or ``p["nu"]``."""
+
+    def __init__(self, values: Mapping[str, float] | None = None):
+        self._values = dict(values or {})
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"unknown parameter {name!r}; parameters are {', '.join(self._values) or 'none'}") from None
+
+    def __getitem__(self, name: str):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _evaluate(value: Value, f: Fields, p: Params) -> torch.Tensor | float:
+    return value(f, p) if callable(value) else float(value)
+
+
+@dataclass
+class Condition:
+    """Base of all conditions: which field, and the loss-term name (defaults to the kind)."""
+
+    field: str
+    name: str | None = dataclass_field(default=None, kw_only=True)
+    kind = "condition"
+
+    def sides(self, domain: Domain) -> list[Side]:
+        raise NotImplementedError
+
+    def sample(self, sampler: Sampler, domain: Domain, n: int) -> np.ndarray:
+        return sampler.on_sides(domain, self.sides(domain), n)
+
+    def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
+        raise NotImplementedError
+
+
+@dataclass
+class Initial(Condition):
+    """u = value at ``variable = min`` (``order=1``: the rate ∂u/∂t = value, for wave-type problems)."""
+
+    value: Value = 0.0
+    variable: str = "t"
+    order: int = 0
+    kind = "initial"
+
+    def sides(self, domain: Domain) -> list[Side]:
+        return [domain.side(f"{self.variable}=min", "variable")]
+
+    def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
+        name = self.field + ("_" + self.variable * self.order if self.order else "")
+        return f[name] - _evaluate(self.value, f, p)
+
+
+@dataclass
+class _OnSides(Condition):
+    on: str | list[str] = ""
+    value: Value = 0.0
+
+    def sides(self, domain: Domain) -> list[Side]:
+        texts = [self.on] if isinstance(self.on, str) else list(self.on)
+        if not texts:
+            raise SpecError("on", "name at least one side, e.g. 'x=min'")
+        return [domain.side(text) for text in texts]
+
+
+@dataclass
+class Dirichlet(_OnSides):
+    """u = value on the given sides, e.g. ``Dirichlet("u", on=["x=-1", "x=1"], value=0)``."""
+
+    kind = "dirichlet"
+
+    def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
+        return f[self.field] - _evaluate(self.value, f, p)
+
+
+@dataclass
+class Neumann(_OnSides):
+    """∂u/∂n = value on the given sides, n the outward normal (−x on x=min, +x on x=max)."""
+
+    kind = "neumann"
+
+    def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
+        outward = torch.zeros_like(f[self.field])
+        for i, variable in enumerate(domain.variables):
+            lo, hi = domain.bounds[variable]
+            coordinate = f[variable].detach()
+            sign = torch.where(coordinate == hi, 1.0, 0.0) - torch.where(coordinate == lo, 1.0, 0.0)
+            if torch.any(sign != 0):
+                outward = outward + sign * f[f"{self.field}_{variable}"]
+        return outward - _evaluate(self.value, f, p)
+
+
+@dataclass
+class Periodic(Condition):
+    """u and its first ``derivatives`` derivatives along ``variable`` agree on the two opposite sides."""
+
+    variable: str = "x"
+    derivatives: int = 1
+    kind = "periodic"
+
+    def sides(self, domain: Domain) -> list[Side]:
+        return [domain.side(f"{self.variable}=min", "variable")]
+
+    def sample(self, sampler: Sampler, domain: Domain, n: int) -> np.ndarray:
+        lower = sampler.on_sides(domain, self.sides(domain), n)
+        upper = lower.copy()
+        upper[:, domain.index(self.variable)] = domain.bounds[self.variable][1]
+        return np.concatenate([lower, upper])  # first half on x=min, second half its partner on x=max
+
+    def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
+        gaps = []
+        for order in range(self.derivatives + 1):
+            values = f[self.field + ("_" + self.variable * order if order else "")]
+            lower, upper = values.chunk(2)
+            gaps.append(upper - lower)
+        return torch.cat(gaps)
+
+
+class Problem:
+    """Everything that defines the PDE problem, independent of how it is solved."""
+
+    def __init__(self, domain: Domain, fields: list[str], residuals: Callable | Mapping[str, Callable],
+                 conditions: list[Condition] = (), params: Mapping[str, float] | None = None,
+                 reference: Reference | None = None, name: str = "problem"):
+        self.domain = domain
+        self.fields = list(fields)
+        if not self.fields:
+            raise SpecError("fields", "declare at least one field, e.g. [u]")
+        for i, f in enumerate(self.fields):
+            if not f.isidentifier() or f in domain.variables or self.fields.count(f) > 1:
+                raise SpecError(f"fields[{i}]", f"field name {f!r} must be a unique identifier, distinct from the variables")
+        self.residuals = MappingProxyType(dict(residuals) if isinstance(residuals, Mapping) else {"pde": residuals})
+        if not self.residuals:
+            raise SpecError("pde", "give at least one residual")
+        self.conditions = list(conditions)
+        self.params = Params(params)
+        self.reference = reference
+        self.name = name
+        for i, c in enumerate(self.conditions):
+            if c.field not in self.fields:
+                raise SpecError(f"conditions[{i}].field", f"unknown field {c.field!r}; fields are {', '.join(self.fields)}")
+            c.sides(domain)  # validates the sides against the box
+        self.condition_names = self._name_conditions()
+        clash = set(self.residuals) & set(self.condition_names)
+        if clash:
+            raise SpecError("conditions", f"term name {sorted(clash)[0]!r} is used by a residual and a condition")
+
+    def _name_conditions(self) -> list[str]:
+        """Explicit names, else the kind; a kind used by several unnamed conditions is numbered."""
+        names = [c.name or c.kind for c in self.conditions]
+        numbered = {n: 0 for n in names if names.count(n) > 1}
+        for i, c in enumerate(self.conditions):
+            if names[i] in numbered:
+                if c.name is not None:
+                    raise SpecError(f"conditions[{i}].name", f"term name {c.name!r} is used twice")
+                numbered[names[i]] += 1
+                names[i] = f"{names[i]}_{numbered[names[i]]}"
+        return names
+
+    @property
+    def term_names(self) -> list[str]:
+        return list(self.residuals) + self.condition_names
