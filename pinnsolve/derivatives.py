@@ -24,7 +24,7 @@ def parse_name(name: str, fields: tuple[str, ...], variables: tuple[str, ...]) -
     if name in fields:
         return name, ()
     for field in sorted(fields, key=len, reverse=True):
-        if name.startswith(field + "_"):
+        if name.startswith(field + "_") and len(name) > len(field) + 1:
             splits = _split(name[len(field) + 1:], variables)
             if len(splits) == 1:
                 return field, splits[0]

@@ -112,13 +112,14 @@ class Neumann(_OnSides):
     kind = "neumann"
 
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
+        # Each point takes the normal of the first declared side it lies on (corners are ambiguous).
         outward = torch.zeros_like(f[self.field])
-        for i, variable in enumerate(domain.variables):
-            lo, hi = domain.bounds[variable]
-            coordinate = f[variable].detach()
-            sign = torch.where(coordinate == hi, 1.0, 0.0) - torch.where(coordinate == lo, 1.0, 0.0)
-            if torch.any(sign != 0):
-                outward = outward + sign * f[f"{self.field}_{variable}"]
+        unassigned = torch.ones_like(outward, dtype=torch.bool)
+        for side in self.sides(domain):
+            on_side = unassigned & (f[side.variable].detach() == domain.side_value(side))
+            derivative = f[f"{self.field}_{side.variable}"]
+            outward = torch.where(on_side, derivative if side.upper else -derivative, outward)
+            unassigned &= ~on_side
         return outward - _evaluate(self.value, f, p)
 
 
@@ -171,7 +172,10 @@ class Problem:
         for i, c in enumerate(self.conditions):
             if c.field not in self.fields:
                 raise SpecError(f"conditions[{i}].field", f"unknown field {c.field!r}; fields are {', '.join(self.fields)}")
-            c.sides(domain)  # validates the sides against the box
+            try:
+                c.sides(domain)  # validates the sides against the box
+            except SpecError as error:
+                raise SpecError(f"conditions[{i}].{error.path}", error.message) from None
         self.condition_names = self._name_conditions()
         clash = set(self.residuals) & set(self.condition_names)
         if clash:
@@ -187,6 +191,9 @@ class Problem:
                     raise SpecError(f"conditions[{i}].name", f"term name {c.name!r} is used twice")
                 numbered[names[i]] += 1
                 names[i] = f"{names[i]}_{numbered[names[i]]}"
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise SpecError(f"conditions[{i}].name", f"term name {name!r} is used twice; give each condition its own name")
         return names
 
     @property

@@ -37,7 +37,7 @@ class Fixed:
     def __init__(self, weights: Mapping[str, float] | None = None):
         self.weights = dict(weights or {})
         for name, value in self.weights.items():
-            if not value >= 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"weight of {name!r} must be a non-negative number, got {value!r}")
 
     def __call__(self, losses, step, ctx) -> dict[str, float]:

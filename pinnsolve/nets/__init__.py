@@ -11,6 +11,8 @@ NETWORKS = {"mlp": MLP}
 def build_network(config: dict) -> nn.Module:
     """Rebuild a network from the ``config`` attribute it carries (as stored in a result file)."""
     options = dict(config)
+    if options.get("type") not in NETWORKS:
+        raise ValueError(f"unknown network type {options.get('type')!r}; expected one of {', '.join(NETWORKS)}")
     family = NETWORKS[options.pop("type")]
     options["activation_name"] = options.pop("activation")
     return family(**options)

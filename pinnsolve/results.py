@@ -1,0 +1,136 @@
+"""The result of a run, and its one self-describing HDF5 file.
+
+Layout (every array in float64)::
+
+    /                  attrs: pinnsolve_version, problem, seed, device, dtype, wall_time, created
+    /spec              the resolved spec (YAML text), enough to rerun
+    /grid/<variable>   evaluation grid axes
+    /solution/<field>  prediction on the grid (attr ``axes``: variable order of the array's dimensions)
+    /reference/<field> reference on the grid, when the problem has one
+    /error/<field>     pointwise prediction − reference
+    /metrics/<field>   attrs rel_l2 (‖e‖₂/‖ref‖₂) and max_abs (max |e|)
+    /history/...       step, time, lr, total, loss/<term>, weight/<term>, rel_l2/<field>, one row per log
+    /model             attr ``config`` (JSON, rebuilds the network) and one dataset per weight tensor
+
+Files are written to a temporary name beside the target, flushed to disk and renamed over it, so a
+crash at any moment leaves either the old file or the new one, never a half-written one.
+"""
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+from pinnsolve.nets import build_network
+
+
+@dataclass
+class Result:
+    name: str
+    spec: str
+    axes: dict[str, np.ndarray]
+    solution: dict[str, np.ndarray]
+    reference: dict[str, np.ndarray] | None
+    history: dict[str, np.ndarray]
+    model_config: dict
+    model_state: dict[str, np.ndarray]
+    attrs: dict = field(default_factory=dict)
+
+    @property
+    def variables(self) -> list[str]:
+        return list(self.axes)
+
+    @property
+    def error(self) -> dict[str, np.ndarray] | None:
+        if self.reference is None:
+            return None
+        return {name: self.solution[name] - self.reference[name] for name in self.solution}
+
+    @property
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """Per field: rel_l2 = ‖u − u_ref‖₂ / ‖u_ref‖₂ and max_abs = max |u − u_ref| on the grid."""
+        if self.reference is None:
+            return {}
+        return {name: {"rel_l2": relative_l2(self.solution[name], self.reference[name]),
+                       "max_abs": float(np.max(np.abs(e)))} for name, e in self.error.items()}
+
+    def predict(self, coordinates: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Evaluate the trained network at points given per variable (arrays broadcast together)."""
+        missing = [v for v in self.variables if v not in coordinates]
+        if missing:
+            raise ValueError(f"predict needs coordinates for {', '.join(missing)}")
+        arrays = np.broadcast_arrays(*(np.asarray(coordinates[v], dtype=np.float64) for v in self.variables))
+        points = torch.from_numpy(np.stack([a.ravel() for a in arrays], axis=1))
+        with torch.no_grad():
+            outputs = self.network()(points).numpy()
+        return {name: outputs[:, i].reshape(arrays[0].shape) for i, name in enumerate(self.solution)}
+
+    def network(self) -> torch.nn.Module:
+        """The trained network, rebuilt from the stored architecture and weights, in float64."""
+        net = build_network(self.model_config).double()
+        net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in self.model_state.items()})
+        return net.eval()
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with h5py.File(temporary, "w") as h5:
+                self._write(h5)
+            with open(temporary, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return path
+
+    def _write(self, h5: h5py.File) -> None:
+        h5.attrs.update({k: v for k, v in self.attrs.items()})
+        h5.attrs["problem"] = self.name
+        h5["spec"] = self.spec
+        for variable, axis in self.axes.items():
+            h5[f"grid/{variable}"] = np.asarray(axis, dtype=np.float64)
+        groups = {"solution": self.solution, "reference": self.reference, "error": self.error}
+        for group, arrays in groups.items():
+            for name, values in (arrays or {}).items():
+                dataset = h5.create_dataset(f"{group}/{name}", data=np.asarray(values, dtype=np.float64), compression="gzip")
+                dataset.attrs["axes"] = ",".join(self.variables)
+        for name, values in self.metrics.items():
+            h5.require_group(f"metrics/{name}").attrs.update(values)
+        for key, values in self.history.items():
+            h5[f"history/{key}"] = np.asarray(values, dtype=np.float64)
+        model = h5.require_group("model")
+        model.attrs["config"] = json.dumps(self.model_config)
+        for key, values in self.model_state.items():
+            model[key] = np.asarray(values, dtype=np.float64)
+
+
+def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
+    return float(np.linalg.norm(prediction - reference) / np.linalg.norm(reference))
+
+
+def load_result(path: str | Path) -> Result:
+    """Read a result file written by :meth:`Result.save`."""
+    with h5py.File(path, "r") as h5:
+        axes = {v: h5[f"grid/{v}"][()] for v in h5["grid"]}
+        order = h5["solution"][next(iter(h5["solution"]))].attrs["axes"].split(",")
+        read = lambda group: {k: h5[f"{group}/{k}"][()] for k in h5[group]} if group in h5 else None  # noqa: E731
+        history: dict[str, np.ndarray] = {}
+        h5["history"].visititems(lambda key, item: history.__setitem__(key, item[()]) if isinstance(item, h5py.Dataset) else None)
+        return Result(
+            name=str(h5.attrs["problem"]),
+            spec=h5["spec"][()].decode() if isinstance(h5["spec"][()], bytes) else str(h5["spec"][()]),
+            axes={v: axes[v] for v in order},
+            solution=read("solution"),
+            reference=read("reference"),
+            history=history,
+            model_config=json.loads(h5["model"].attrs["config"]),
+            model_state={k: h5[f"model/{k}"][()] for k in h5["model"]},
+            attrs={k: v for k, v in h5.attrs.items() if k != "problem"},
+        )

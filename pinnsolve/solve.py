@@ -1,0 +1,95 @@
+"""``solve``: train a network on a problem and return a :class:`~pinnsolve.results.Result`.
+
+This is the whole pipeline behind ``pinnsolve run``, for users who build problems in Python.
+"""
+
+import datetime
+import platform
+import time
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+
+from pinnsolve import __version__
+from pinnsolve.nets import NETWORKS
+from pinnsolve.optim import build_optimizer
+from pinnsolve.problem import Problem
+from pinnsolve.results import Result, relative_l2
+from pinnsolve.train import DTYPES, Trainer, TrainingConfig
+from pinnsolve.weighting import Weighting
+
+DEFAULT_NETWORK = {"type": "mlp", "width": 32, "depth": 4, "activation": "tanh", "init": "xavier"}
+DEFAULT_OPTIMIZER = {"type": "adan", "lr": 1e-3}
+GRID_POINTS = 20_000  # default evaluation grid: about this many points, evenly per variable
+
+
+def default_axes(problem: Problem) -> dict[str, np.ndarray]:
+    per_axis = max(2, round(GRID_POINTS ** (1 / problem.domain.dim)))
+    return {v: np.linspace(lo, hi, per_axis) for v, (lo, hi) in problem.domain.bounds.items()}
+
+
+def build_model(problem: Problem, options: Mapping | None = None) -> torch.nn.Module:
+    """The network family and options by name (``{"type": "mlp", "width": 32, ...}``)."""
+    options = dict(DEFAULT_NETWORK | dict(options or {}))
+    family = NETWORKS[options.pop("type")]
+    options["activation_name"] = options.pop("activation", "tanh")
+    return family(problem.domain.lower, problem.domain.upper, len(problem.fields), **options)
+
+
+def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
+          optimizer: Mapping | Callable[..., torch.optim.Optimizer] | None = None,
+          weighting: Weighting | None = None, training: TrainingConfig | None = None,
+          axes: Mapping[str, np.ndarray] | None = None, spec: str = "",
+          progress: Callable[[int, int, Mapping[str, float]], None] | None = None) -> Result:
+    """Train and evaluate.
+
+    ``network``: a module mapping (n, d) points to (n, fields) outputs, or options for
+    :func:`build_model`. ``optimizer``: ``{"type": "adan", "lr": 1e-3, ...}`` or a function
+    ``params -> torch.optim.Optimizer``. ``axes``: evaluation grid per variable (default: an even
+    grid of about 20,000 points). The seed in ``training`` fixes the network initialisation and the
+    collocation points.
+    """
+    training = training or TrainingConfig()
+    torch.manual_seed(training.seed)
+    model = network if isinstance(network, torch.nn.Module) else build_model(problem, network)
+    model.to(device=training.device, dtype=DTYPES[training.dtype])
+    if callable(optimizer):
+        opt = optimizer(model.parameters())
+    else:
+        options = dict(DEFAULT_OPTIMIZER | dict(optimizer or {}))
+        opt = build_optimizer(options.pop("type"), model.parameters(), **options)
+
+    axes = {v: np.asarray(a, dtype=np.float64) for v, a in (axes or default_axes(problem)).items()}
+    grid = problem.domain.grid(axes)
+    shape = tuple(len(a) for a in axes.values())
+    reference = None
+    if problem.reference is not None:
+        values = problem.reference({v: grid[:, i].reshape(shape) for i, v in enumerate(axes)})
+        reference = {name: np.broadcast_to(np.asarray(values[name], dtype=np.float64), shape).copy() for name in problem.fields}
+
+    def predict() -> dict[str, np.ndarray]:
+        parameter = next(model.parameters())
+        points = torch.tensor(grid, dtype=parameter.dtype, device=parameter.device)
+        with torch.no_grad():
+            outputs = torch.cat([model(chunk) for chunk in points.split(65536)]).double().cpu().numpy()
+        return {name: outputs[:, i].reshape(shape) for i, name in enumerate(problem.fields)}
+
+    def monitor() -> dict[str, float]:
+        prediction = predict()
+        return {f"rel_l2/{name}": relative_l2(prediction[name], reference[name]) for name in problem.fields}
+
+    trainer = Trainer(problem, model, opt, training, weighting, monitor if reference is not None else None, progress)
+    started = time.perf_counter()
+    history = trainer.run()
+    wall_time = time.perf_counter() - started
+
+    return Result(
+        name=problem.name, spec=spec, axes=axes, solution=predict(), reference=reference,
+        history=history.arrays(), model_config=dict(model.config),
+        model_state={k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()},
+        attrs={"pinnsolve_version": __version__, "seed": training.seed, "device": training.device,
+               "dtype": training.dtype, "wall_time": wall_time, "steps": trainer.step,
+               "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+               "torch_version": str(torch.__version__), "python_version": platform.python_version()},
+    )

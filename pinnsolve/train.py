@@ -1,0 +1,225 @@
+"""The training loop: sample points, evaluate the loss terms, weight them, step the optimizer.
+
+Two phases. The first runs a first-order optimizer (Adan by default) for ``iterations`` steps with
+optional resampling, learning-rate schedule, gradient clipping and early stopping. The optional
+second phase polishes with L-BFGS (strong-Wolfe line search), by default in float64: a PINN loss
+near its minimum has gradients small enough that float32 rounding stops L-BFGS early. torch's
+L-BFGS also gives up when a line search makes no progress; here it is restarted with a fresh
+curvature history instead, so the polish runs its whole budget.
+"""
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from pinnsolve.derivatives import Fields
+from pinnsolve.optim.schedules import build_schedule
+from pinnsolve.problem import Problem
+from pinnsolve.sampling import Sampler
+from pinnsolve.weighting import Fixed, GradientContext, Weighting
+
+DEFAULT_PDE_POINTS = 4096
+DEFAULT_CONDITION_POINTS = 256
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class LBFGSConfig:
+    iterations: int = 0          # 0: no polish phase
+    dtype: str = "float64"
+    history: int = 50
+    points: dict[str, int] = field(default_factory=dict)  # per term; defaults to the first phase's
+
+
+@dataclass
+class TrainingConfig:
+    iterations: int = 10000
+    points: dict[str, int] = field(default_factory=dict)  # per term: "pde" and each condition's name
+    sampler: str = "sobol"
+    resample_every: int = 0      # 0: keep the first points
+    seed: int = 0
+    log_every: int = 100
+    schedule: dict | None = None  # {"type": "exponential" | "cosine" | "plateau", ...options}
+    clip_grad_norm: float = 0.0   # 0: no clipping
+    early_stopping: dict | None = None  # {"patience": steps, "min_delta": relative improvement}
+    lbfgs: LBFGSConfig = field(default_factory=LBFGSConfig)
+    device: str = "cpu"
+    dtype: str = "float32"
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss term became NaN or infinite."""
+
+
+class History:
+    """One row per logged step: step, wall time, lr, total loss, and each term's loss and weight."""
+
+    def __init__(self):
+        self.rows: list[dict[str, float]] = []
+
+    def log(self, **values: float) -> None:
+        self.rows.append(values)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        keys = list(dict.fromkeys(k for row in self.rows for k in row))
+        return {k: np.array([row.get(k, np.nan) for row in self.rows], dtype=float) for k in keys}
+
+
+class Trainer:
+    """Trains ``network`` on ``problem``; ``monitor()`` (optional) returns metrics to log, such as the
+    relative error against a reference, and ``progress(step, total, row)`` reports each logged row."""
+
+    def __init__(self, problem: Problem, network: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 config: TrainingConfig, weighting: Weighting | None = None,
+                 monitor: Callable[[], Mapping[str, float]] | None = None,
+                 progress: Callable[[int, int, Mapping[str, float]], None] | None = None):
+        self.problem = problem
+        self.network = network
+        self.optimizer = optimizer
+        self.config = config
+        self.weighting = weighting or Fixed()
+        self.monitor = monitor
+        self.progress = progress
+        self.history = History()
+        self.sampler = Sampler(config.sampler, config.seed)
+        self.device = torch.device(config.device)
+        self.dtype = DTYPES[config.dtype]
+        self.weights = {name: 1.0 for name in problem.term_names}
+        self.step = 0
+        self._started = 0.0
+
+    # -- points and losses -------------------------------------------------------------------
+
+    def sample(self, counts: Mapping[str, int]) -> dict[str, torch.Tensor]:
+        problem = self.problem
+        points = {"pde": self.sampler.interior(problem.domain, counts.get("pde", DEFAULT_PDE_POINTS))}
+        for name, condition in zip(problem.condition_names, problem.conditions):
+            points[name] = condition.sample(self.sampler, problem.domain, counts.get(name, DEFAULT_CONDITION_POINTS))
+        return {k: torch.tensor(v, dtype=self.dtype, device=self.device) for k, v in points.items()}
+
+    def losses(self, batches: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Mean-squared residual of every term; all residuals share the interior points' derivatives."""
+        problem = self.problem
+        interior = self._fields(batches["pde"])
+        losses = {name: residual(interior, problem.params).square().mean() for name, residual in problem.residuals.items()}
+        for name, condition in zip(problem.condition_names, problem.conditions):
+            losses[name] = condition.residual(self._fields(batches[name]), problem.params, problem.domain).square().mean()
+        return losses
+
+    def _fields(self, points: torch.Tensor) -> Fields:
+        points = points.detach().requires_grad_(True)
+        return Fields(points, self.network(points), self.problem.fields, self.problem.domain.variables)
+
+    def _check_finite(self, losses: Mapping[str, torch.Tensor]) -> None:
+        for name, loss in losses.items():
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(f"loss term {name!r} became {loss.item()} at step {self.step}; "
+                                       "try a smaller learning rate or gradient clipping")
+
+    # -- the two phases ----------------------------------------------------------------------
+
+    def run(self) -> History:
+        self._started = time.perf_counter()
+        self.network.to(device=self.device, dtype=self.dtype)
+        self._first_order_phase()
+        if self.config.lbfgs.iterations > 0:
+            self._lbfgs_phase()
+        return self.history
+
+    def _first_order_phase(self) -> None:
+        config = self.config
+        schedule = build_schedule(config.schedule["type"], self.optimizer, config.iterations,
+                                  **{k: v for k, v in config.schedule.items() if k != "type"}) if config.schedule else None
+        stopper = _EarlyStopping(**config.early_stopping) if config.early_stopping else None
+        parameters = [p for p in self.network.parameters() if p.requires_grad]
+        batches = self.sample(config.points)
+        for _ in range(config.iterations):
+            if config.resample_every and self.step and self.step % config.resample_every == 0:
+                batches = self.sample(config.points)
+            losses = self.losses(batches)
+            self._check_finite(losses)
+            self.weights = self.weighting(losses, self.step, GradientContext(losses, parameters))
+            total = sum(self.weights[name] * loss for name, loss in losses.items())
+            self.optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            if config.clip_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(parameters, config.clip_grad_norm)
+            self.optimizer.step()
+            self.step += 1
+            if schedule is not None:
+                schedule.step(total.item())
+            if self.step % config.log_every == 0 or self.step == config.iterations:
+                self._log(losses, total, self.optimizer)
+            if stopper is not None and stopper.should_stop(total.item()):
+                self._log(losses, total, self.optimizer)
+                break
+
+    def _lbfgs_phase(self) -> None:
+        config = self.config.lbfgs
+        self.dtype = DTYPES[config.dtype]
+        self.network.to(dtype=self.dtype)
+        batches = self.sample(config.points or self.config.points)
+        weights = dict(self.weights)  # L-BFGS needs one fixed objective: the weights are frozen
+        end = self.step + config.iterations
+        optimizer = self._new_lbfgs()
+        last: dict[str, torch.Tensor] = {}
+
+        def closure():
+            optimizer.zero_grad(set_to_none=True)
+            losses = self.losses(batches)
+            self._check_finite(losses)
+            total = sum(weights[name] * loss for name, loss in losses.items())
+            total.backward()
+            last.update(losses, total=total.detach())
+            return total
+
+        while self.step < end:
+            chunk = min(self.config.log_every, end - self.step)
+            optimizer.param_groups[0]["max_iter"] = chunk
+            state = optimizer.state[optimizer.param_groups[0]["params"][0]]
+            before = state.get("n_iter", 0)
+            optimizer.step(closure)
+            done = state["n_iter"] - before
+            self.step += max(done, 1)
+            total = last.pop("total")
+            self._log(last, total, optimizer)
+            if done < chunk:  # the line search found no progress: restart from steepest descent
+                optimizer = self._new_lbfgs()
+
+    def _new_lbfgs(self) -> torch.optim.LBFGS:
+        # Zero tolerances: torch's defaults (1e-7, 1e-9) end the polish long before convergence.
+        return torch.optim.LBFGS(self.network.parameters(), lr=1.0, max_iter=self.config.log_every,
+                                 history_size=self.config.lbfgs.history, tolerance_grad=0.0,
+                                 tolerance_change=0.0, line_search_fn="strong_wolfe")
+
+    def _log(self, losses: Mapping[str, torch.Tensor], total: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        row = {"step": self.step, "time": time.perf_counter() - self._started,
+               "lr": optimizer.param_groups[0]["lr"], "total": float(total.detach())}
+        row |= {f"loss/{name}": float(loss) for name, loss in losses.items()}
+        row |= {f"weight/{name}": float(self.weights[name]) for name in losses}
+        if self.monitor is not None:
+            row |= dict(self.monitor())
+        self.history.log(**row)
+        if self.progress is not None:
+            self.progress(self.step, self.config.iterations + self.config.lbfgs.iterations, row)
+
+
+class _EarlyStopping:
+    """Stop when the total loss has not improved by a relative ``min_delta`` for ``patience`` steps."""
+
+    def __init__(self, patience: int = 1000, min_delta: float = 0.0):
+        if patience < 1 or min_delta < 0:
+            raise ValueError("early_stopping: patience must be at least 1 and min_delta non-negative")
+        self.patience, self.min_delta = patience, min_delta
+        self.best, self.waited = math.inf, 0
+
+    def should_stop(self, loss: float) -> bool:
+        if loss < self.best * (1 - self.min_delta):
+            self.best, self.waited = loss, 0
+        else:
+            self.waited += 1
+        return self.waited >= self.patience

@@ -1,0 +1,387 @@
+"""Tests of conditions (sampling and residuals on analytic fields), parameters and Problem naming."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pinnsolve.derivatives import Fields
+from pinnsolve.domain import Domain, Side
+from pinnsolve.errors import SpecError
+from pinnsolve.problem import Dirichlet, Initial, Neumann, Params, Periodic, Problem
+from pinnsolve.sampling import Sampler
+
+NO_PARAMS = Params()
+
+
+def fields_of(domain, points, *functions, names=("u",), dtype=torch.float64):
+    """Fields whose outputs are analytic torch functions of the coordinates (by variable name)."""
+    pts = torch.tensor(np.asarray(points, dtype=float), dtype=dtype, requires_grad=True)
+    coords = {v: pts[:, i] for i, v in enumerate(domain.variables)}
+    outputs = torch.stack([fn(**coords) for fn in functions], dim=1)
+    return Fields(pts, outputs, list(names), domain.variables)
+
+
+def numpy_of(tensor):
+    return tensor.detach().numpy()
+
+
+def pde(f, p):
+    return f.u_t - f.u_xx
+
+
+# ---------------------------------------------------------------------------------------------
+# Params
+
+
+def test_params_by_attribute_and_item():
+    p = Params({"nu": 0.01, "c": 2.0})
+    assert p.nu == 0.01 and p["c"] == 2.0
+    assert len(p) == 2 and list(p) == ["nu", "c"] and dict(p) == {"nu": 0.01, "c": 2.0}
+
+
+def test_unknown_param_names_it_and_the_known_ones():
+    with pytest.raises(AttributeError, match=r"'mu'.*nu"):
+        Params({"nu": 1.0}).mu
+    with pytest.raises(AttributeError, match="none"):
+        Params().nu
+    with pytest.raises(KeyError):
+        Params({"nu": 1.0})["mu"]
+
+
+def test_params_copy_their_input():
+    values = {"nu": 1.0}
+    p = Params(values)
+    values["nu"] = 5.0
+    assert p.nu == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Initial
+
+
+def test_initial_samples_on_t_min():
+    d = Domain(x=(-1, 1), t=(0.5, 2))
+    c = Initial("u")
+    assert c.sides(d) == [Side("t", False)]
+    pts = c.sample(Sampler("sobol", seed=0), d, 16)
+    assert pts.shape == (16, 2)
+    assert np.all(pts[:, 1] == 0.5)
+    assert np.all((pts[:, 0] >= -1) & (pts[:, 0] <= 1))
+
+
+def test_initial_order_zero_with_callable_value():
+    d = Domain(x=(-1, 1), t=(0, 1))
+    pts = [[-0.5, 0.0], [0.3, 0.0], [0.3, 0.5], [0.9, 0.2]]
+    f = fields_of(d, pts, lambda x, t: torch.sin(x) + t ** 2)
+    r = Initial("u", value=lambda f, p: torch.sin(f.x)).residual(f, NO_PARAMS, d)
+    np.testing.assert_allclose(numpy_of(r), [0.0, 0.0, 0.25, 0.04], atol=1e-15)
+
+
+def test_initial_order_zero_with_constant_value():
+    d = Domain(x=(-1, 1), t=(0, 1))
+    pts = [[-0.5, 0.0], [0.3, 0.7]]
+    f = fields_of(d, pts, lambda x, t: 2 + x * t)
+    r = Initial("u", value=2).residual(f, NO_PARAMS, d)
+    np.testing.assert_allclose(numpy_of(r), [0.0, 0.3 * 0.7], atol=1e-15)
+
+
+def test_initial_order_one_constrains_the_rate():
+    d = Domain(x=(-1, 1), t=(0, 1))
+    pts = [[-0.5, 0.0], [0.3, 0.0], [0.8, 0.0]]
+    # u_t = x + 2t ;  at t = 0 the rate is x
+    f = fields_of(d, pts, lambda x, t: x * t + t ** 2 + torch.cos(x))
+    np.testing.assert_allclose(numpy_of(Initial("u", value=lambda f, p: f.x, order=1).residual(f, NO_PARAMS, d)),
+                               0.0, atol=1e-15)
+    np.testing.assert_allclose(numpy_of(Initial("u", value=0, order=1).residual(f, NO_PARAMS, d)),
+                               [-0.5, 0.3, 0.8], atol=1e-15)
+
+
+def test_initial_on_another_variable():
+    d = Domain(x=(-1, 1), tau=(3, 4))
+    c = Initial("u", variable="tau", value=lambda f, p: p.a * f.x)
+    assert c.sides(d) == [Side("tau", False)]
+    pts = [[0.5, 3.0], [-0.25, 3.0]]
+    # u_tau = 2 * tau ; at tau=3: 6 ; value a*x
+    f = fields_of(d, pts, lambda x, tau: tau ** 2 + x)
+    r = Initial("u", variable="tau", order=1, value=lambda f, p: p.a * f.x).residual(f, Params({"a": 4.0}), d)
+    np.testing.assert_allclose(numpy_of(r), [6.0 - 2.0, 6.0 + 1.0], atol=1e-14)
+
+
+def test_initial_on_unknown_variable_is_a_spec_error():
+    with pytest.raises(SpecError) as info:
+        Initial("u").sides(Domain(x=(-1, 1)))
+    assert info.value.path.endswith("variable")
+
+
+# ---------------------------------------------------------------------------------------------
+# Dirichlet
+
+
+def test_dirichlet_samples_split_over_its_sides():
+    d = Domain(x=(-1, 1), t=(0, 1))
+    c = Dirichlet("u", on=["x=-1", "x=max"])
+    assert c.sides(d) == [Side("x", False), Side("x", True)]
+    pts = c.sample(Sampler("halton", seed=2), d, 10)
+    assert np.all(pts[:5, 0] == -1) and np.all(pts[5:, 0] == 1)
+    assert np.all((pts[:, 1] >= 0) & (pts[:, 1] <= 1))
+
+
+def test_dirichlet_single_side_as_a_string():
+    assert Dirichlet("u", on="t=max").sides(Domain(x=(-1, 1), t=(0, 1))) == [Side("t", True)]
+
+
+def test_dirichlet_needs_a_side():
+    with pytest.raises(SpecError) as info:
+        Dirichlet("u", on=[]).sides(Domain(x=(-1, 1)))
+    assert info.value.path.endswith("on")
+
+
+def test_dirichlet_off_the_box_is_a_spec_error():
+    with pytest.raises(SpecError) as info:
+        Dirichlet("u", on=["x=-1", "x=3"]).sides(Domain(x=(-1, 1)))
+    assert "x=3" in str(info.value)
+
+
+def test_dirichlet_residual_with_constant_and_callable_values():
+    d = Domain(x=(-1, 1), t=(0, 1))
+    pts = [[-1.0, 0.2], [1.0, 0.6]]
+    f = fields_of(d, pts, lambda x, t: x * torch.exp(t))
+    np.testing.assert_allclose(numpy_of(Dirichlet("u", on="x=min", value=1.5).residual(f, NO_PARAMS, d)),
+                               [-math.exp(0.2) - 1.5, math.exp(0.6) - 1.5], rtol=1e-14)
+    exact = Dirichlet("u", on="x=min", value=lambda f, p: f.x * torch.exp(p.k * f.t))
+    np.testing.assert_allclose(numpy_of(exact.residual(f, Params({"k": 1.0}), d)), 0.0, atol=1e-15)
+    wrong = exact.residual(f, Params({"k": 2.0}), d)
+    np.testing.assert_allclose(numpy_of(wrong), [-math.exp(0.2) + math.exp(0.4), math.exp(0.6) - math.exp(1.2)],
+                               rtol=1e-14)
+
+
+def test_dirichlet_residual_is_differentiable_through_the_field():
+    d = Domain(x=(-1, 1))
+    a = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    pts = torch.tensor([[1.0], [-1.0]], dtype=torch.float64, requires_grad=True)
+    f = Fields(pts, a * pts ** 2, ["u"], ["x"])
+    loss = (Dirichlet("u", on=["x=min", "x=max"], value=1.0).residual(f, NO_PARAMS, d) ** 2).mean()
+    (grad,) = torch.autograd.grad(loss, a)
+    assert grad.item() == pytest.approx(2 * (3.0 - 1.0))  # d/da mean((a - 1)^2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Neumann
+
+
+def test_neumann_outward_normal_for_x_squared_on_0_2():
+    d = Domain(x=(0, 2))
+    f = fields_of(d, [[0.0], [2.0]], lambda x: x ** 2)
+    r = Neumann("u", on=["x=min", "x=max"]).residual(f, NO_PARAMS, d)
+    np.testing.assert_allclose(numpy_of(r), [0.0, 4.0], atol=1e-15)
+
+
+def test_neumann_outward_normal_flips_sign_on_the_lower_side():
+    d = Domain(x=(-1, 1))
+    f = fields_of(d, [[-1.0], [1.0], [-1.0]], lambda x: x)
+    r = Neumann("u", on=["x=min", "x=max"]).residual(f, NO_PARAMS, d)
+    np.testing.assert_allclose(numpy_of(r), [-1.0, 1.0, -1.0], atol=1e-15)
+    r = Neumann("u", on=["x=min", "x=max"], value=1.0).residual(f, NO_PARAMS, d)
+    np.testing.assert_allclose(numpy_of(r), [-2.0, 0.0, -2.0], atol=1e-15)
+
+
+def test_neumann_in_two_dimensions_picks_the_normal_of_each_side():
+    d = Domain(x=(0, 2), y=(-1, 1))
+    sampler = Sampler("sobol", seed=0)
+    c = Neumann("u", on=["x=max", "y=min", "x=min", "y=max"], value=lambda f, p: p.g)
+    pts = c.sample(sampler, d, 16)
+    f = fields_of(d, pts, lambda x, y: x ** 2 + 3 * y + x * y)
+    r = numpy_of(c.residual(f, Params({"g": 0.5}), d))
+    x, y = pts[:, 0], pts[:, 1]
+    # ∂u/∂x = 2x + y, ∂u/∂y = 3 + x ; outward normals +x, -y, -x, +y
+    expected = np.concatenate([(2 * x + y)[:4], -(3 + x)[4:8], -(2 * x + y)[8:12], (3 + x)[12:]]) - 0.5
+    np.testing.assert_allclose(r, expected, rtol=1e-13, atol=1e-13)
+
+
+def test_neumann_recognises_sides_in_float32_for_bounds_not_exact_in_binary():
+    d = Domain(x=(0.1, 0.7), t=(0, 0.3))
+    c = Neumann("u", on=["x=min", "x=max"])
+    pts = c.sample(Sampler("sobol", seed=1), d, 8)
+    f = fields_of(d, pts, lambda x, t: x ** 2 + t, dtype=torch.float32)
+    r = numpy_of(c.residual(f, NO_PARAMS, d))
+    np.testing.assert_allclose(r, [-0.2] * 4 + [1.4] * 4, rtol=1e-6)
+
+
+def test_neumann_on_x_max_at_a_corner_uses_the_x_normal_only():
+    d = Domain(x=(0, 1), t=(0, 1))
+    pts = d.grid({"x": np.array([1.0]), "t": np.array([0.0, 0.5, 1.0])})  # x=max, including the corners
+    f = fields_of(d, pts, lambda x, t: 2 * x + 5 * t)
+    r = Neumann("u", on="x=max").residual(f, NO_PARAMS, d)
+    np.testing.assert_allclose(numpy_of(r), [2.0, 2.0, 2.0], atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Periodic
+
+
+def test_periodic_sample_pairs_points_on_opposite_sides():
+    d = Domain(x=(-1, 3), t=(0, 1))
+    c = Periodic("u", variable="x")
+    assert c.sides(d) == [Side("x", False)]
+    pts = c.sample(Sampler("sobol", seed=3), d, 8)
+    assert pts.shape == (16, 2)
+    lower, upper = pts[:8], pts[8:]
+    assert np.all(lower[:, 0] == -1) and np.all(upper[:, 0] == 3)
+    np.testing.assert_array_equal(lower[:, 1], upper[:, 1])
+    assert len(np.unique(lower[:, 1])) == 8
+
+
+def test_periodic_residual_vanishes_for_a_periodic_function():
+    d = Domain(x=(-1, 1), t=(0, 1))
+    c = Periodic("u", variable="x", derivatives=2)
+    pts = c.sample(Sampler("halton", seed=0), d, 10)
+    f = fields_of(d, pts, lambda x, t: torch.sin(math.pi * x) * torch.exp(t) + torch.cos(2 * math.pi * x) * t)
+    r = c.residual(f, NO_PARAMS, d)
+    assert r.shape == (30,)  # value, first and second derivative, 10 pairs each
+    np.testing.assert_allclose(numpy_of(r), 0.0, atol=1e-12)
+
+
+def test_periodic_residual_of_non_periodic_functions():
+    d = Domain(x=(-1, 1), t=(0, 1))
+    c = Periodic("u", variable="x", derivatives=1)
+    pts = c.sample(Sampler("sobol", seed=0), d, 4)
+    f = fields_of(d, pts, lambda x, t: x + t)
+    # u jumps by 2 across the period, u_x = 1 does not
+    np.testing.assert_allclose(numpy_of(c.residual(f, NO_PARAMS, d)), [2.0] * 4 + [0.0] * 4, atol=1e-15)
+    f = fields_of(d, pts, lambda x, t: x ** 2 * (1 + t))
+    # u matches, u_x = 2x(1+t) jumps by 4(1+t)
+    t = pts[:4, 1]
+    np.testing.assert_allclose(numpy_of(c.residual(f, NO_PARAMS, d)), np.concatenate([0 * t, 4 * (1 + t)]),
+                               atol=1e-14)
+
+
+def test_periodic_derivatives_zero_compares_values_only():
+    d = Domain(x=(0, 1))
+    c = Periodic("u", variable="x", derivatives=0)
+    pts = c.sample(Sampler("uniform", seed=0), d, 3)
+    f = fields_of(d, pts, lambda x: x ** 2 - x)  # equal at 0 and 1, slopes -1 and +1
+    r = c.residual(f, NO_PARAMS, d)
+    assert r.shape == (3,)
+    np.testing.assert_allclose(numpy_of(r), 0.0, atol=1e-15)
+
+
+def test_periodic_on_unknown_variable_is_a_spec_error():
+    with pytest.raises(SpecError):
+        Periodic("u", variable="y").sides(Domain(x=(-1, 1)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Problem
+
+
+DOMAIN = Domain(x=(-1, 1), t=(0, 1))
+
+
+def test_single_residual_is_named_pde():
+    p = Problem(DOMAIN, ["u"], pde, [Initial("u"), Dirichlet("u", on=["x=min", "x=max"])])
+    assert list(p.residuals) == ["pde"] and p.residuals["pde"] is pde
+    assert p.condition_names == ["initial", "dirichlet"]
+    assert p.term_names == ["pde", "initial", "dirichlet"]
+
+
+def test_named_residuals_keep_their_names_and_order():
+    r = {"momentum": pde, "mass": pde}
+    p = Problem(DOMAIN, ["u", "v"], r, [Neumann("v", on="x=max")], params={"nu": 0.1})
+    assert p.term_names == ["momentum", "mass", "neumann"]
+    assert p.params.nu == 0.1
+    r["extra"] = pde
+    assert "extra" not in p.residuals  # copied
+
+
+def test_duplicate_kinds_are_numbered_in_order():
+    conditions = [Dirichlet("u", on="x=min"), Initial("u"), Dirichlet("u", on="x=max"),
+                  Initial("u", order=1), Periodic("u"), Dirichlet("u", on="t=max")]
+    p = Problem(DOMAIN, ["u"], pde, conditions)
+    assert p.condition_names == ["dirichlet_1", "initial_1", "dirichlet_2", "initial_2", "periodic", "dirichlet_3"]
+
+
+def test_explicit_names_are_used():
+    conditions = [Dirichlet("u", on="x=min", name="left"), Dirichlet("u", on="x=max", name="right"),
+                  Dirichlet("u", on="t=max")]
+    p = Problem(DOMAIN, ["u"], pde, conditions)
+    assert p.condition_names == ["left", "right", "dirichlet"]
+
+
+def test_explicit_name_used_twice_is_a_spec_error():
+    conditions = [Dirichlet("u", on="x=min", name="wall"), Dirichlet("u", on="x=max", name="wall")]
+    with pytest.raises(SpecError) as info:
+        Problem(DOMAIN, ["u"], pde, conditions)
+    assert info.value.path == "conditions[0].name"
+    assert "'wall'" in str(info.value)
+
+
+def test_explicit_name_equal_to_an_unnamed_kind_is_a_spec_error():
+    with pytest.raises(SpecError) as info:
+        Problem(DOMAIN, ["u"], pde, [Dirichlet("u", on="x=max"), Neumann("u", on="x=min", name="dirichlet")])
+    assert info.value.path == "conditions[1].name"
+
+
+def test_generated_name_clashing_with_an_explicit_name():
+    conditions = [Dirichlet("u", on="x=min"), Dirichlet("u", on="x=max"), Neumann("u", on="x=max", name="dirichlet_1")]
+    try:
+        names = Problem(DOMAIN, ["u"], pde, conditions).condition_names
+    except SpecError:
+        return
+    assert len(set(names)) == len(names), names
+
+
+def test_condition_name_clashing_with_a_residual_is_a_spec_error():
+    with pytest.raises(SpecError) as info:
+        Problem(DOMAIN, ["u"], pde, [Initial("u", name="pde")])
+    assert info.value.path == "conditions" and "'pde'" in str(info.value)
+    with pytest.raises(SpecError):
+        Problem(DOMAIN, ["u"], {"initial": pde}, [Initial("u")])
+
+
+def test_unknown_field_in_a_condition_is_a_spec_error():
+    with pytest.raises(SpecError) as info:
+        Problem(DOMAIN, ["u", "v"], pde, [Initial("u"), Dirichlet("w", on="x=min")])
+    assert info.value.path == "conditions[1].field"
+    assert "'w'" in str(info.value) and "u, v" in str(info.value)
+
+
+def test_condition_off_the_box_is_rejected_by_the_problem():
+    with pytest.raises(SpecError):
+        Problem(DOMAIN, ["u"], pde, [Initial("u"), Dirichlet("u", on="x=2")])
+    with pytest.raises(SpecError):
+        Problem(Domain(x=(0, 1)), ["u"], pde, [Initial("u")])  # no t
+
+
+def test_condition_off_the_box_names_the_condition_path():
+    with pytest.raises(SpecError) as info:
+        Problem(DOMAIN, ["u"], pde, [Initial("u"), Dirichlet("u", on="x=2")])
+    assert info.value.path == "conditions[1].on"
+
+
+@pytest.mark.parametrize("fields, index", [
+    (["u", "u"], 0),
+    (["u", "x"], 1),          # same as a variable
+    (["u", "2v"], 1),         # not an identifier
+    (["u", "v", "u"], 0),
+])
+def test_bad_field_names(fields, index):
+    with pytest.raises(SpecError) as info:
+        Problem(DOMAIN, fields, pde)
+    assert info.value.path == f"fields[{index}]"
+
+
+def test_no_fields_or_no_residuals_is_a_spec_error():
+    with pytest.raises(SpecError) as info:
+        Problem(DOMAIN, [], pde)
+    assert info.value.path == "fields"
+    with pytest.raises(SpecError) as info:
+        Problem(DOMAIN, ["u"], {})
+    assert info.value.path == "pde"
+
+
+def test_residuals_are_read_only():
+    p = Problem(DOMAIN, ["u"], pde)
+    with pytest.raises(TypeError):
+        p.residuals["other"] = pde
