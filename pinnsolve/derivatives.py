@@ -9,6 +9,7 @@ all variables at once; the graph is kept (``create_graph``) so the loss can be d
 respect to the network parameters.
 """
 
+import itertools
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -38,14 +39,10 @@ def _split(suffix: str, variables: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 
 def derivative_names(fields: list[str], variables: list[str], max_order: int = 2) -> list[str]:
-    """Every name up to ``max_order`` (with mixed partials in declaration order), for error messages
-    and for the symbol tables of expressions."""
-    names = list(fields)
-    combos: list[tuple[str, ...]] = [()]
-    for _ in range(max_order):
-        combos = [c + (v,) for c in combos for i, v in enumerate(variables) if not c or variables.index(c[-1]) <= i]
-        names += [f"{f}_{''.join(c)}" for f in fields for c in combos]
-    return names
+    """Every name a residual may read up to ``max_order``, in every order of differentiation
+    (``u_xt`` and ``u_tx``): the symbol table of expressions."""
+    return list(fields) + [f"{f}_{''.join(by)}" for order in range(1, max_order + 1)
+                           for by in itertools.product(variables, repeat=order) for f in fields]
 
 
 class Fields:

@@ -1,0 +1,127 @@
+"""PNG figures of a result: the solution (with reference and error), time slices, training history.
+
+For problems of more than two variables, the fields are shown on the plane of the first two
+variables at the middle of the grid of the others.
+"""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pinnsolve.results import Result  # noqa: E402
+
+
+def save_plots(result: Result, folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [_save(_solution_figure(result), folder / "solution.png")]
+    if "t" in result.axes and len(result.axes) == 2:
+        written.append(_save(_slices_figure(result), folder / "slices.png"))
+    if len(result.history.get("step", [])):
+        written.append(_save(_history_figure(result), folder / "history.png"))
+    return written
+
+
+def _save(figure, path: Path) -> Path:
+    temporary = path.with_name(f".{path.name}.tmp.png")
+    figure.savefig(temporary, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    temporary.replace(path)  # never leave a half-drawn figure under the real name
+    return path
+
+
+def _plane(result: Result, values: np.ndarray) -> np.ndarray:
+    """The first two grid dimensions, at the middle index of any others."""
+    while values.ndim > 2:
+        values = values[..., values.shape[-1] // 2]
+    return values
+
+
+def _solution_figure(result: Result):
+    panels = [("prediction", result.solution)]
+    if result.reference is not None:
+        panels += [("reference", result.reference), ("error", result.error)]
+    fields = list(result.solution)
+    figure, axes = plt.subplots(len(fields), len(panels), figsize=(4.6 * len(panels), 3.6 * len(fields)), squeeze=False)
+    names = result.variables
+    for row, field in enumerate(fields):
+        for col, (title, arrays) in enumerate(panels):
+            ax = axes[row, col]
+            values = _plane(result, arrays[field])
+            if len(names) == 1:
+                ax.plot(result.axes[names[0]], values)
+                ax.set_xlabel(names[0])
+            else:
+                # Time (if present) along the horizontal axis, as in the usual x–t pictures.
+                first, second = result.axes[names[0]], result.axes[names[1]]
+                horizontal, vertical, image = (second, first, values) if names[1] == "t" else (first, second, values.T)
+                cmap = "coolwarm" if title == "error" else "viridis"
+                mesh = ax.pcolormesh(horizontal, vertical, image, shading="auto", cmap=cmap)
+                figure.colorbar(mesh, ax=ax)
+                ax.set_xlabel(names[1] if names[1] == "t" else names[0])
+                ax.set_ylabel(names[0] if names[1] == "t" else names[1])
+            ax.set_title(f"{field}: {title}")
+    figure.suptitle(_summary(result))
+    figure.tight_layout()
+    return figure
+
+
+def _slices_figure(result: Result):
+    x_name = next(v for v in result.variables if v != "t")
+    times = result.axes["t"]
+    picks = sorted({int(round(i)) for i in np.linspace(0, len(times) - 1, 4)[1:]})
+    fields = list(result.solution)
+    figure, axes = plt.subplots(len(fields), len(picks), figsize=(4.2 * len(picks), 3.2 * len(fields)), squeeze=False)
+    t_axis = result.variables.index("t")
+    for row, field in enumerate(fields):
+        for col, k in enumerate(picks):
+            ax = axes[row, col]
+            take = lambda a: np.take(a[field], k, axis=t_axis)  # noqa: E731
+            if result.reference is not None:
+                ax.plot(result.axes[x_name], take(result.reference), "k-", lw=2.5, alpha=0.4, label="reference")
+            ax.plot(result.axes[x_name], take(result.solution), "r--", lw=1.5, label="prediction")
+            ax.set_title(f"{field} at t = {times[k]:.3g}")
+            ax.set_xlabel(x_name)
+    axes[0, 0].legend()
+    figure.tight_layout()
+    return figure
+
+
+def _history_figure(result: Result):
+    history = result.history
+    steps = history["step"]
+    weights = sorted(k for k in history if k.startswith("weight/"))
+    errors = sorted(k for k in history if k.startswith("rel_l2/"))
+    panels = 1 + bool(weights) + bool(errors)
+    figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.8), squeeze=False)
+    ax = axes[0, 0]
+    ax.semilogy(steps, history["total"], "k-", lw=2, label="total")
+    for key in sorted(k for k in history if k.startswith("loss/")):
+        ax.semilogy(steps, history[key], lw=1, label=key.removeprefix("loss/"))
+    ax.set(xlabel="step", title="loss")
+    ax.legend(fontsize=8)
+    column = 1
+    if weights:
+        ax = axes[0, column]
+        for key in weights:
+            ax.plot(steps, history[key], label=key.removeprefix("weight/"))
+        ax.set(xlabel="step", title="loss weights")
+        ax.legend(fontsize=8)
+        column += 1
+    if errors:
+        ax = axes[0, column]
+        for key in errors:
+            ax.semilogy(steps, history[key], label=key.removeprefix("rel_l2/"))
+        ax.set(xlabel="step", title="relative L2 error")
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def _summary(result: Result) -> str:
+    errors = ", ".join(f"{f} rel. L2 {m['rel_l2']:.2e}" for f, m in result.metrics.items())
+    return f"{result.name}" + (f" — {errors}" if errors else "")

@@ -1,0 +1,456 @@
+"""YAML spec -> :class:`RunSpec`: every field checked, every error naming its field path.
+
+This layer only translates a YAML document into the Python API (Problem, conditions, training
+options); it holds no solver logic. YAML is read with a ``yaml.SafeLoader``, which builds plain data
+and never constructs Python objects, and expressions are compiled by
+:mod:`pinnsolve.expressions`, which never evaluates code. See docs/yaml-reference.md for every key.
+"""
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from pinnsolve.derivatives import Fields, derivative_names
+from pinnsolve.domain import Domain
+from pinnsolve.errors import SpecError
+from pinnsolve.expressions import Expression, compile_expression
+from pinnsolve.nets import ACTIVATIONS, INITS, NETWORKS
+from pinnsolve.optim import OPTIMIZERS
+from pinnsolve.optim.schedules import SCHEDULES
+from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, Problem
+from pinnsolve.references import burgers_cole_hopf
+from pinnsolve.sampling import SAMPLERS
+from pinnsolve.train import DTYPES, LBFGSConfig, TrainingConfig
+from pinnsolve.weighting import Fixed
+
+MAX_DERIVATIVE_ORDER = 4
+TOP_LEVEL = ("name", "description", "variables", "fields", "params", "pde", "conditions", "reference",
+             "network", "optimizer", "weighting", "training", "evaluation", "output")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false. Under YAML 1.1 rules the key ``on``
+    of a boundary condition (and yes/no/off) would silently become a boolean."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+
+
+@dataclass
+class RunSpec:
+    """A validated run: the problem plus how to solve it and where to write the result."""
+
+    problem: Problem
+    network: dict
+    optimizer: dict
+    weighting: Fixed
+    training: TrainingConfig
+    axes: dict[str, np.ndarray]
+    output_dir: Path
+    plots: bool
+    text: str  # the resolved spec as YAML, stored with the result
+
+
+def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RunSpec:
+    """Read and validate a YAML spec file. ``overrides`` maps dotted paths
+    (``"training.iterations"``) to values that replace the file's, as the command line does."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise SpecError("", f"cannot read spec {str(path)!r}: {error.strerror or error}") from None
+    try:
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise SpecError("", f"{path.name}: YAML syntax error{where}: {problem}") from None
+    return build_spec(document, overrides, default_name=path.stem)
+
+
+def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, default_name: str = "problem") -> RunSpec:
+    """Validate an already parsed document (a dict as YAML gives it)."""
+    spec = _mapping(document, "", TOP_LEVEL, required=("variables", "fields", "pde"))
+    spec = copy.deepcopy(spec)
+    for dotted, value in (overrides or {}).items():
+        _set(spec, dotted, value)
+
+    name = _string(spec.get("name", default_name), "name")
+    if "description" in spec:
+        _string(spec["description"], "description")
+    domain = _domain(spec["variables"])
+    fields = _fields(spec["fields"])
+    params = _params(spec.get("params", {}), domain, fields)
+    symbols = derivative_names(fields, domain.variables, MAX_DERIVATIVE_ORDER) + domain.variables + list(params)
+    residuals = _residuals(spec["pde"], symbols, params)
+    conditions = [_condition(c, f"conditions[{i}]", domain, fields, params)
+                  for i, c in enumerate(_list(spec.get("conditions", []), "conditions"))]
+    reference = _reference(spec["reference"], domain, fields, params) if spec.get("reference") is not None else None
+    problem = Problem(domain, fields, residuals, conditions, params, reference, name=name)
+
+    training = _training(spec.get("training", {}), problem)
+    return RunSpec(
+        problem=problem,
+        network=_network(spec.get("network", {})),
+        optimizer=_optimizer(spec.get("optimizer", {})),
+        weighting=_weighting(spec.get("weighting", {}), problem),
+        training=training,
+        axes=_evaluation(spec.get("evaluation", {}), domain),
+        output_dir=Path(_string(_output(spec.get("output", {})).get("dir", f"runs/{name}"), "output.dir")),
+        plots=_bool(_output(spec.get("output", {})).get("plots", True), "output.plots"),
+        text=yaml.safe_dump(spec, sort_keys=False),
+    )
+
+
+# -- the problem -------------------------------------------------------------------------------
+
+def _domain(value: Any) -> Domain:
+    variables = _mapping(value, "variables")
+    for name, interval in variables.items():
+        path = f"variables.{name}"
+        if not isinstance(interval, list) or len(interval) != 2:
+            raise SpecError(path, "expected an interval [min, max]")
+        for i, bound in enumerate(interval):
+            _number(bound, f"{path}[{i}]")
+    return Domain(**{str(k): tuple(v) for k, v in variables.items()})
+
+
+def _fields(value: Any) -> list[str]:
+    fields = [value] if isinstance(value, str) else _list(value, "fields")
+    for i, f in enumerate(fields):
+        _string(f, f"fields[{i}]")
+    return fields
+
+
+def _params(value: Any, domain: Domain, fields: list[str]) -> dict[str, float]:
+    params = _mapping(value, "params")
+    for name, number in params.items():
+        path = f"params.{name}"
+        if not str(name).isidentifier() or str(name).startswith("_"):
+            raise SpecError(path, "a parameter name must be a plain identifier")
+        if name in domain.variables or name in fields:
+            raise SpecError(path, f"{name!r} is already a variable or field name")
+        _number(number, path)
+    return {str(k): float(v) for k, v in params.items()}
+
+
+def _residuals(value: Any, symbols: list[str], params: dict[str, float]) -> dict[str, Callable]:
+    """``pde``: one expression, a list of them (pde1, pde2, ...) or a mapping of named ones."""
+    if isinstance(value, Mapping):
+        items = [(str(k), v, f"pde.{k}") for k, v in value.items()]
+    elif isinstance(value, list):
+        items = [(f"pde{i + 1}", v, f"pde[{i}]") for i, v in enumerate(value)]
+    else:
+        items = [("pde", value, "pde")]
+    if not items:
+        raise SpecError("pde", "give at least one residual expression")
+    return {name: _field_function(compile_expression(text, symbols, path), params) for name, text, path in items}
+
+
+def _field_function(expression: Expression, params: Mapping[str, float]) -> Callable[[Fields, Any], Any]:
+    """A compiled expression as a residual/value callable ``g(f, p)``."""
+
+    def evaluate(f: Fields, p) -> Any:
+        return expression(_Symbols(f, params))
+
+    evaluate.expression = expression.text
+    return evaluate
+
+
+class _Symbols(Mapping):
+    """Names as expressions see them: a parameter, else a field, derivative or coordinate."""
+
+    def __init__(self, f, params: Mapping[str, float]):
+        self.f, self.params = f, params
+
+    def __getitem__(self, name: str):
+        return self.params[name] if name in self.params else self.f[name]
+
+    def __iter__(self):
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+
+CONDITIONS: dict[str, tuple[type[Condition], tuple[str, ...]]] = {
+    "initial": (Initial, ("value", "variable", "order")),
+    "dirichlet": (Dirichlet, ("on", "value")),
+    "neumann": (Neumann, ("on", "value")),
+    "periodic": (Periodic, ("variable", "derivatives")),
+}
+
+
+def _condition(value: Any, path: str, domain: Domain, fields: list[str], params: dict[str, float]) -> Condition:
+    raw = _mapping(value, path, required=("type",))
+    kind = _choice(raw["type"], f"{path}.type", CONDITIONS)
+    cls, keys = CONDITIONS[kind]
+    raw = _mapping(raw, path, ("type", "field", "name") + keys, required=("on",) if "on" in keys else ())
+    if "field" in raw:
+        field = _choice(raw["field"], f"{path}.field", fields)
+    elif len(fields) == 1:
+        field = fields[0]
+    else:
+        raise SpecError(f"{path}.field", f"missing: with several fields say which one ({', '.join(fields)})")
+    options: dict[str, Any] = {"name": _string(raw["name"], f"{path}.name") if "name" in raw else None}
+    if "value" in raw:
+        expression = compile_expression(raw["value"], domain.variables + list(params), f"{path}.value")
+        options["value"] = _field_function(expression, params) if expression.names else expression({})
+    if "on" in raw:
+        sides = raw["on"] if isinstance(raw["on"], list) else [raw["on"]]
+        for i, side in enumerate(sides):
+            domain.side(_string(side, f"{path}.on"), f"{path}.on" + (f"[{i}]" if isinstance(raw["on"], list) else ""))
+        options["on"] = sides
+    if "variable" in raw:
+        options["variable"] = _choice(raw["variable"], f"{path}.variable", domain.variables)
+    elif kind in ("initial", "periodic"):
+        default = "t" if kind == "initial" else "x"
+        if default not in domain.variables:
+            raise SpecError(f"{path}.variable", f"missing: there is no variable {default!r}; say which variable")
+        options["variable"] = default
+    if "order" in raw:
+        options["order"] = _integer(raw["order"], f"{path}.order", 0, 1)
+    if "derivatives" in raw:
+        options["derivatives"] = _integer(raw["derivatives"], f"{path}.derivatives", 0, 2)
+    return cls(field, **options)
+
+
+def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, float]) -> Callable:
+    raw = _mapping(value, "reference", required=("type",))
+    kind = _choice(raw["type"], "reference.type", ("expression", "burgers_cole_hopf"))
+    if kind == "burgers_cole_hopf":
+        raw = _mapping(raw, "reference", ("type", "nu", "field"))
+        if "nu" in raw:
+            nu = _number(raw["nu"], "reference.nu", positive=True)
+        elif "nu" in params:
+            nu = _number(params["nu"], "params.nu", positive=True)
+        else:
+            raise SpecError("reference.nu", "missing: give the viscosity, or declare params.nu")
+        if sorted(domain.variables) != ["t", "x"] or domain.bounds["x"] != (-1.0, 1.0):
+            raise SpecError("reference.type", "burgers_cole_hopf solves u(x,0) = -sin(pi*x) on the variables "
+                                              "x in [-1, 1] and t; this domain differs")
+        field = _choice(raw.get("field", fields[0]), "reference.field", fields)
+        return lambda c: {field: burgers_cole_hopf(c["x"], c["t"], nu)}
+    raw = _mapping(raw, "reference", ("type",) + tuple(fields), required=tuple(fields))
+    expressions = {f: compile_expression(raw[f], domain.variables + list(params), f"reference.{f}") for f in fields}
+
+    def analytic(coordinates: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        env = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in coordinates.items()} | params
+        return {f: np.asarray(e(env), dtype=np.float64) for f, e in expressions.items()}
+
+    return analytic
+
+
+# -- how to solve it ---------------------------------------------------------------------------
+
+def _network(value: Any) -> dict:
+    raw = _mapping(value, "network", ("type", "width", "depth", "activation", "init"))
+    return {"type": _choice(raw.get("type", "mlp"), "network.type", NETWORKS),
+            "width": _integer(raw.get("width", 32), "network.width", 1, 4096),
+            "depth": _integer(raw.get("depth", 4), "network.depth", 1, 256),
+            "activation": _choice(raw.get("activation", "tanh"), "network.activation", ACTIVATIONS),
+            "init": _choice(raw.get("init", "xavier"), "network.init", INITS)}
+
+
+def _optimizer(value: Any) -> dict:
+    raw = _mapping(value, "optimizer")
+    kind = _choice(raw.get("type", "adan"), "optimizer.type", OPTIMIZERS)
+    options = {"type": kind, "lr": _number(raw.get("lr", 1e-3), "optimizer.lr", positive=True)}
+    for key, option in raw.items():
+        if key in ("type", "lr"):
+            continue
+        if isinstance(option, list):
+            options[key] = tuple(_number(v, f"optimizer.{key}[{i}]") for i, v in enumerate(option))
+        elif isinstance(option, bool):
+            options[key] = option
+        else:
+            options[key] = _number(option, f"optimizer.{key}")
+    try:  # let the optimizer itself check its options, then report its complaint against the field
+        OPTIMIZERS[kind]([torch.zeros(1, requires_grad=True)], **{k: v for k, v in options.items() if k != "type"})
+    except (TypeError, ValueError) as error:
+        raise SpecError("optimizer", f"{kind}: {error}") from None
+    return options
+
+
+def _weighting(value: Any, problem: Problem) -> Fixed:
+    raw = _mapping(value, "weighting", ("type", "weights"))
+    _choice(raw.get("type", "fixed"), "weighting.type", ("fixed",))
+    weights = _mapping(raw.get("weights", {}), "weighting.weights")
+    for name, weight in weights.items():
+        _choice(name, "weighting.weights", problem.term_names)
+        _number(weight, f"weighting.weights.{name}", non_negative=True)
+    return Fixed({k: float(v) for k, v in weights.items()})
+
+
+def _points(value: Any, path: str, problem: Problem) -> dict[str, int]:
+    points = _mapping(value, path)
+    for name, count in points.items():
+        _choice(name, path, ["pde"] + problem.condition_names)
+        _integer(count, f"{path}.{name}", 1, 10_000_000)
+    return dict(points)
+
+
+def _training(value: Any, problem: Problem) -> TrainingConfig:
+    raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "seed", "log_every",
+                                       "schedule", "clip_grad_norm", "early_stopping", "lbfgs", "device", "dtype"))
+    iterations = _integer(raw.get("iterations", 10_000), "training.iterations", 0, 10**9)
+    schedule = None
+    if raw.get("schedule") is not None:
+        schedule = _mapping(raw["schedule"], "training.schedule", ("type", "factor", "patience"), required=("type",))
+        _choice(schedule["type"], "training.schedule.type", SCHEDULES)
+        for key in ("factor", "patience"):
+            if key in schedule:
+                _number(schedule[key], f"training.schedule.{key}", non_negative=True)
+    stopping = None
+    if raw.get("early_stopping") is not None:
+        stopping = _mapping(raw["early_stopping"], "training.early_stopping", ("patience", "min_delta"))
+        stopping = {"patience": _integer(stopping.get("patience", 1000), "training.early_stopping.patience", 1, 10**9),
+                    "min_delta": _number(stopping.get("min_delta", 0.0), "training.early_stopping.min_delta", non_negative=True)}
+    lbfgs = _mapping(raw.get("lbfgs", {}), "training.lbfgs", ("iterations", "dtype", "history", "points"))
+    device = _string(raw.get("device", "cpu"), "training.device")
+    if device.split(":")[0] not in ("cpu", "cuda"):
+        raise SpecError("training.device", f"expected 'cpu' or 'cuda' (optionally 'cuda:N'), got {device!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SpecError("training.device", "CUDA is not available on this machine; use 'cpu'")
+    return TrainingConfig(
+        iterations=iterations,
+        points=_points(raw.get("points", {}), "training.points", problem),
+        sampler=_choice(raw.get("sampler", "sobol"), "training.sampler", SAMPLERS),
+        resample_every=_integer(raw.get("resample_every", 0), "training.resample_every", 0, 10**9),
+        seed=_integer(raw.get("seed", 0), "training.seed", 0, 2**32 - 1),
+        log_every=_integer(raw.get("log_every", 100), "training.log_every", 1, 10**9),
+        schedule=schedule,
+        clip_grad_norm=_number(raw.get("clip_grad_norm", 0.0), "training.clip_grad_norm", non_negative=True),
+        early_stopping=stopping,
+        lbfgs=LBFGSConfig(
+            iterations=_integer(lbfgs.get("iterations", 0), "training.lbfgs.iterations", 0, 10**9),
+            dtype=_choice(lbfgs.get("dtype", "float64"), "training.lbfgs.dtype", DTYPES),
+            history=_integer(lbfgs.get("history", 50), "training.lbfgs.history", 1, 1000),
+            points=_points(lbfgs.get("points", {}), "training.lbfgs.points", problem)),
+        device=device,
+        dtype=_choice(raw.get("dtype", "float32"), "training.dtype", DTYPES),
+    )
+
+
+def _evaluation(value: Any, domain: Domain) -> dict[str, np.ndarray]:
+    """``grid: {x: 256, t: [0, 0.99, 100]}``: a count spans the variable's interval; [start, stop, count]
+    gives an explicit range. Variables not named get 101 points (2-D) or fewer in higher dimensions."""
+    raw = _mapping(value, "evaluation", ("grid",))
+    grid = _mapping(raw.get("grid", {}), "evaluation.grid")
+    default = max(2, round(20_000 ** (1 / domain.dim)))
+    axes = {}
+    for variable, (lo, hi) in domain.bounds.items():
+        path = f"evaluation.grid.{variable}"
+        entry = grid.get(variable, default)
+        if isinstance(entry, list):
+            if len(entry) != 3:
+                raise SpecError(path, "expected a count or [start, stop, count]")
+            start, stop = _number(entry[0], f"{path}[0]"), _number(entry[1], f"{path}[1]")
+            count = _integer(entry[2], f"{path}[2]", 1, 100_000)
+            if not lo <= start <= stop <= hi:
+                raise SpecError(path, f"the range must lie inside [{lo:g}, {hi:g}] with start <= stop")
+            axes[variable] = np.linspace(start, stop, count)
+        else:
+            axes[variable] = np.linspace(lo, hi, _integer(entry, path, 2, 100_000))
+    for variable in grid:
+        _choice(variable, "evaluation.grid", domain.variables)
+    return axes
+
+
+def _output(value: Any) -> dict:
+    return _mapping(value, "output", ("dir", "plots"))
+
+
+# -- checking plain values ---------------------------------------------------------------------
+
+def _mapping(value: Any, path: str, allowed: tuple[str, ...] | None = None, required: tuple[str, ...] = ()) -> dict:
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise SpecError(path, f"expected a mapping of keys to values, got {_kind(value)}")
+    for key in value:
+        if not isinstance(key, str):
+            raise SpecError(path, f"keys must be strings, got {key!r}")
+        if allowed is not None and key not in allowed:
+            raise SpecError(_join(path, key), f"unknown key; expected one of: {', '.join(allowed)}")
+    for key in required:
+        if key not in value:
+            raise SpecError(_join(path, key), "missing (required)")
+    return dict(value)
+
+
+def _list(value: Any, path: str) -> list:
+    if not isinstance(value, list):
+        raise SpecError(path, f"expected a list, got {_kind(value)}")
+    return value
+
+
+def _string(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError(path, f"expected a non-empty string, got {_kind(value)}")
+    return value
+
+
+def _bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(path, f"expected true or false, got {_kind(value)}")
+    return value
+
+
+def _number(value: Any, path: str, positive: bool = False, non_negative: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise SpecError(path, f"expected a finite number, got {_kind(value)}")
+    if positive and not value > 0:
+        raise SpecError(path, f"must be positive, got {value}")
+    if non_negative and not value >= 0:
+        raise SpecError(path, f"must not be negative, got {value}")
+    return float(value)
+
+
+def _integer(value: Any, path: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(path, f"expected a whole number, got {_kind(value)}")
+    if not low <= value <= high:
+        raise SpecError(path, f"must lie in [{low}, {high}], got {value}")
+    return value
+
+
+def _choice(value: Any, path: str, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise SpecError(path, f"expected one of: {', '.join(choices)}; got {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if len(value) < 40 else repr(value[:37] + "...")
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _set(spec: dict, dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = spec
+    for key in parents:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise SpecError(key, "expected a mapping of keys to values")
+    node[last] = value
