@@ -20,7 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Solve partial differential equations with physics-informed neural networks.")
 console = Console()
 errors = Console(stderr=True)
-PROBLEMS_DIR = Path(__file__).resolve().parent.parent / "problems"
+# The bundled specs live in the source tree's problems/ folder; a copy in the working directory wins.
+PROBLEMS_DIRS = (Path.cwd() / "problems", Path(__file__).resolve().parent.parent / "problems")
 
 
 def fail(message: str, status: int = 2) -> None:
@@ -116,9 +117,12 @@ def problems() -> None:
     """List the bundled problem specs."""
     import yaml
 
+    folder = next((d for d in PROBLEMS_DIRS if d.is_dir()), None)
+    if folder is None:
+        fail("no problems/ folder here or beside the package; the bundled specs ship with the source tree")
     table = Table("spec", "description")
-    for path in sorted(PROBLEMS_DIR.glob("*.yaml")):
-        table.add_row(str(path.relative_to(PROBLEMS_DIR.parent)), str(yaml.safe_load(path.read_text()).get("description", "")))
+    for path in sorted(folder.glob("*.yaml")):
+        table.add_row(str(path), str(yaml.safe_load(path.read_text()).get("description", "")))
     console.print(table)
 
 

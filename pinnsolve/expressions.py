@@ -158,10 +158,20 @@ def _finite(value: complex | float | int) -> float:
     return number
 
 
+class SymbolTable(Collection):
+    """Allowed names that may accept more than it lists (say, derivatives of any order);
+    ``description`` replaces the listing in error messages."""
+
+    description: str
+
+
 class _Compiler:
     def __init__(self, source: str, allowed: Collection[str], path: str):
         self.source = source
-        self.allowed = frozenset(allowed)
+        # Membership is the caller's (a symbol table may accept names it does not list); its
+        # optional ``description`` replaces the listing in messages.
+        self.allowed = allowed
+        self.description = allowed.description if isinstance(allowed, SymbolTable) else None
         # Keep the caller's order for messages; sets have none, so sort those.
         self.listed = sorted(allowed) if isinstance(allowed, (set, frozenset)) else list(allowed)
         self.path = path
@@ -222,6 +232,8 @@ class _Compiler:
             return CONSTANTS[name]
         if name in FUNCTIONS:
             self.fail(f"{name!r} is a function; call it as {name}(...)", node)
+        if self.description:
+            self.fail(f"unknown symbol {_clip(name)!r}", node, f"expected {self.description}")
         expected = self.listed + [c for c in CONSTANTS if c not in self.allowed]
         listing = ", ".join(expected[:20])
         if len(expected) > 20:

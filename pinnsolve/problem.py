@@ -177,6 +177,9 @@ class Problem:
             except SpecError as error:
                 raise SpecError(f"conditions[{i}].{error.path}", error.message) from None
         self.condition_names = self._name_conditions()
+        if "pde" in self.condition_names:
+            i = self.condition_names.index("pde")
+            raise SpecError(f"conditions[{i}].name", "'pde' names the interior points; choose another name")
         clash = set(self.residuals) & set(self.condition_names)
         if clash:
             raise SpecError("conditions", f"term name {sorted(clash)[0]!r} is used by a residual and a condition")

@@ -2,7 +2,8 @@
 
 Layout (every array in float64)::
 
-    /                  attrs: pinnsolve_version, problem, seed, device, dtype, wall_time, created
+    /                  attrs: pinnsolve_version, problem, seed, device, dtype (first phase),
+                       model_dtype (at the end), wall_time, steps, created, torch_version, python_version
     /spec              the resolved spec (YAML text), enough to rerun
     /grid/<variable>   evaluation grid axes
     /solution/<field>  prediction on the grid (attr ``axes``: variable order of the array's dimensions)
@@ -65,14 +66,19 @@ class Result:
         if missing:
             raise ValueError(f"predict needs coordinates for {', '.join(missing)}")
         arrays = np.broadcast_arrays(*(np.asarray(coordinates[v], dtype=np.float64) for v in self.variables))
-        points = torch.from_numpy(np.stack([a.ravel() for a in arrays], axis=1))
+        net = self.network()
+        points = torch.from_numpy(np.stack([a.ravel() for a in arrays], axis=1)).to(next(net.parameters()).dtype)
         with torch.no_grad():
-            outputs = self.network()(points).numpy()
+            outputs = net(points).double().numpy()
         return {name: outputs[:, i].reshape(arrays[0].shape) for i, name in enumerate(self.solution)}
 
     def network(self) -> torch.nn.Module:
-        """The trained network, rebuilt from the stored architecture and weights, in float64."""
-        net = build_network(self.model_config).double()
+        """The trained network, rebuilt from the stored architecture and weights, in the precision it
+        was trained in (attr ``model_dtype``), so that it reproduces the stored solution."""
+        if not self.model_config:
+            raise ValueError("this result's network carries no config (a custom module): rebuild it yourself "
+                             "and load Result.model_state into it")
+        net = build_network(self.model_config).to(getattr(torch, self.attrs.get("model_dtype", "float64")))
         net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in self.model_state.items()})
         return net.eval()
 
@@ -103,6 +109,7 @@ class Result:
                 dataset.attrs["axes"] = ",".join(self.variables)
         for name, values in self.metrics.items():
             h5.require_group(f"metrics/{name}").attrs.update(values)
+        h5.require_group("history")
         for key, values in self.history.items():
             h5[f"history/{key}"] = np.asarray(values, dtype=np.float64)
         model = h5.require_group("model")

@@ -12,29 +12,35 @@ import numpy as np
 import torch
 
 from pinnsolve import __version__
-from pinnsolve.nets import NETWORKS
+from pinnsolve.nets import build_network
 from pinnsolve.optim import build_optimizer
 from pinnsolve.problem import Problem
 from pinnsolve.results import Result, relative_l2
 from pinnsolve.train import DTYPES, Trainer, TrainingConfig
 from pinnsolve.weighting import Weighting
 
-DEFAULT_NETWORK = {"type": "mlp", "width": 32, "depth": 4, "activation": "tanh", "init": "xavier"}
+DEFAULT_NETWORK = {"type": "mlp"}  # each family has its own defaults for the other options
 DEFAULT_OPTIMIZER = {"type": "adan", "lr": 1e-3}
 GRID_POINTS = 20_000  # default evaluation grid: about this many points, evenly per variable
 
 
+def default_axis_points(dim: int) -> int:
+    return max(2, round(GRID_POINTS ** (1 / dim)))
+
+
 def default_axes(problem: Problem) -> dict[str, np.ndarray]:
-    per_axis = max(2, round(GRID_POINTS ** (1 / problem.domain.dim)))
+    per_axis = default_axis_points(problem.domain.dim)
     return {v: np.linspace(lo, hi, per_axis) for v, (lo, hi) in problem.domain.bounds.items()}
 
 
 def build_model(problem: Problem, options: Mapping | None = None) -> torch.nn.Module:
-    """The network family and options by name (``{"type": "mlp", "width": 32, ...}``)."""
-    options = dict(DEFAULT_NETWORK | dict(options or {}))
-    family = NETWORKS[options.pop("type")]
-    options["activation_name"] = options.pop("activation", "tanh")
-    return family(problem.domain.lower, problem.domain.upper, len(problem.fields), **options)
+    """The network family and options by name (``{"type": "mlp", "width": 32, ...}``), with an
+    optional ``output_transform`` (hard constraints, see :mod:`pinnsolve.nets.transform`)."""
+    config = DEFAULT_NETWORK | dict(options or {}) | {
+        "lower": problem.domain.lower.tolist(), "upper": problem.domain.upper.tolist(), "outputs": len(problem.fields)}
+    if config.get("output_transform"):
+        config |= {"fields": problem.fields, "variables": problem.domain.variables, "params": dict(problem.params)}
+    return build_network(config)
 
 
 def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
@@ -60,12 +66,18 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
         options = dict(DEFAULT_OPTIMIZER | dict(optimizer or {}))
         opt = build_optimizer(options.pop("type"), model.parameters(), **options)
 
-    axes = {v: np.asarray(a, dtype=np.float64) for v, a in (axes or default_axes(problem)).items()}
+    axes = axes or default_axes(problem)
+    if set(axes) != set(problem.domain.variables):
+        raise ValueError(f"axes must give values for exactly the variables {', '.join(problem.domain.variables)}")
+    axes = {v: np.asarray(axes[v], dtype=np.float64) for v in problem.domain.variables}
     grid = problem.domain.grid(axes)
     shape = tuple(len(a) for a in axes.values())
     reference = None
     if problem.reference is not None:
         values = problem.reference({v: grid[:, i].reshape(shape) for i, v in enumerate(axes)})
+        missing = [name for name in problem.fields if name not in values]
+        if missing:
+            raise ValueError(f"the reference gives no values for {', '.join(missing)}; it must cover every field")
         reference = {name: np.broadcast_to(np.asarray(values[name], dtype=np.float64), shape).copy() for name in problem.fields}
 
     def predict() -> dict[str, np.ndarray]:
@@ -86,10 +98,11 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
 
     return Result(
         name=problem.name, spec=spec, axes=axes, solution=predict(), reference=reference,
-        history=history.arrays(), model_config=dict(model.config),
+        history=history.arrays(), model_config=dict(getattr(model, "config", {})),
         model_state={k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()},
         attrs={"pinnsolve_version": __version__, "seed": training.seed, "device": training.device,
-               "dtype": training.dtype, "wall_time": wall_time, "steps": trainer.step,
+               "dtype": training.dtype, "model_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+               "wall_time": wall_time, "steps": trainer.step,
                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "torch_version": str(torch.__version__), "python_version": platform.python_version()},
     )

@@ -17,20 +17,20 @@ import numpy as np
 import torch
 import yaml
 
-from pinnsolve.derivatives import Fields, derivative_names
+from pinnsolve.derivatives import Fields, parse_name
 from pinnsolve.domain import Domain
 from pinnsolve.errors import SpecError
-from pinnsolve.expressions import Expression, compile_expression
+from pinnsolve.expressions import Expression, SymbolTable, compile_expression
 from pinnsolve.nets import ACTIVATIONS, INITS, NETWORKS
-from pinnsolve.optim import OPTIMIZERS
-from pinnsolve.optim.schedules import SCHEDULES
+from pinnsolve.optim import OPTIMIZERS, optimizer_options
+from pinnsolve.optim.schedules import SCHEDULES, build_schedule
 from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, Problem
 from pinnsolve.references import burgers_cole_hopf
 from pinnsolve.sampling import SAMPLERS
+from pinnsolve.solve import default_axis_points
 from pinnsolve.train import DTYPES, LBFGSConfig, TrainingConfig
-from pinnsolve.weighting import Fixed
+from pinnsolve.weighting import WEIGHTINGS, Fixed, Weighting
 
-MAX_DERIVATIVE_ORDER = 4
 TOP_LEVEL = ("name", "description", "variables", "fields", "params", "pde", "conditions", "reference",
              "network", "optimizer", "weighting", "training", "evaluation", "output")
 
@@ -40,12 +40,28 @@ class _Loader(yaml.SafeLoader):
     of a boundary condition (and yes/no/off) would silently become a boolean."""
 
 
+def _unique_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """YAML requires the keys of a mapping to be unique; PyYAML would silently keep the last one."""
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key, str) and key in seen:
+            raise yaml.constructor.ConstructorError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                        lambda loader, node: _unique_mapping(loader, node, deep=True))
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                               list("tTfF"))
+# YAML 1.2 also reads 1e-3 (no dot) as a number; YAML 1.1 would leave it a string.
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
 
 
 @dataclass
@@ -71,13 +87,15 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> R
         text = path.read_text()
     except OSError as error:
         raise SpecError("", f"cannot read spec {str(path)!r}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise SpecError("", f"the spec is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     try:
         document = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
-        raise SpecError("", f"{path.name}: YAML syntax error{where}: {problem}") from None
+        raise SpecError("", f"YAML syntax error{where}: {problem}") from None
     return build_spec(document, overrides, default_name=path.stem)
 
 
@@ -94,7 +112,7 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
     domain = _domain(spec["variables"])
     fields = _fields(spec["fields"])
     params = _params(spec.get("params", {}), domain, fields)
-    symbols = derivative_names(fields, domain.variables, MAX_DERIVATIVE_ORDER) + domain.variables + list(params)
+    symbols = _Symbols(fields, domain.variables, params)
     residuals = _residuals(spec["pde"], symbols, params)
     conditions = [_condition(c, f"conditions[{i}]", domain, fields, params)
                   for i, c in enumerate(_list(spec.get("conditions", []), "conditions"))]
@@ -104,7 +122,7 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
     training = _training(spec.get("training", {}), problem)
     return RunSpec(
         problem=problem,
-        network=_network(spec.get("network", {})),
+        network=_network(spec.get("network", {}), problem),
         optimizer=_optimizer(spec.get("optimizer", {})),
         weighting=_weighting(spec.get("weighting", {}), problem),
         training=training,
@@ -130,6 +148,8 @@ def _domain(value: Any) -> Domain:
 
 def _fields(value: Any) -> list[str]:
     fields = [value] if isinstance(value, str) else _list(value, "fields")
+    if not fields:
+        raise SpecError("fields", "declare at least one field, e.g. [u]")
     for i, f in enumerate(fields):
         _string(f, f"fields[{i}]")
     return fields
@@ -160,18 +180,38 @@ def _residuals(value: Any, symbols: list[str], params: dict[str, float]) -> dict
     return {name: _field_function(compile_expression(text, symbols, path), params) for name, text, path in items}
 
 
+class _Symbols(SymbolTable):
+    """What a PDE expression may read: variables, parameters, fields, and derivatives of the fields
+    by the variables in any order (``u_xt``, ``u_xxxx``). Lists the plain names; describes the rest."""
+
+    def __init__(self, fields: list[str], variables: list[str], params: Mapping[str, float]):
+        self.fields, self.variables = tuple(fields), tuple(variables)
+        self.names = list(variables) + list(params) + list(fields)
+        self.description = (f"a variable ({', '.join(variables)}), " + (f"a parameter ({', '.join(params)}), " if params else "")
+                            + f"a field ({', '.join(fields)}) or a derivative such as {fields[0]}_{variables[0]}")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names or (isinstance(name, str) and parse_name(name, self.fields, self.variables) is not None)
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 def _field_function(expression: Expression, params: Mapping[str, float]) -> Callable[[Fields, Any], Any]:
     """A compiled expression as a residual/value callable ``g(f, p)``."""
 
     def evaluate(f: Fields, p) -> Any:
-        return expression(_Symbols(f, params))
+        return expression(_Values(f, params))
 
     evaluate.expression = expression.text
     return evaluate
 
 
-class _Symbols(Mapping):
-    """Names as expressions see them: a parameter, else a field, derivative or coordinate."""
+class _Values(Mapping):
+    """Names as expressions see them at run time: a parameter, else a field, derivative or coordinate."""
 
     def __init__(self, f, params: Mapping[str, float]):
         self.f, self.params = f, params
@@ -232,7 +272,7 @@ def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, 
     raw = _mapping(value, "reference", required=("type",))
     kind = _choice(raw["type"], "reference.type", ("expression", "burgers_cole_hopf"))
     if kind == "burgers_cole_hopf":
-        raw = _mapping(raw, "reference", ("type", "nu", "field"))
+        raw = _mapping(raw, "reference", ("type", "nu"))
         if "nu" in raw:
             nu = _number(raw["nu"], "reference.nu", positive=True)
         elif "nu" in params:
@@ -242,8 +282,9 @@ def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, 
         if sorted(domain.variables) != ["t", "x"] or domain.bounds["x"] != (-1.0, 1.0):
             raise SpecError("reference.type", "burgers_cole_hopf solves u(x,0) = -sin(pi*x) on the variables "
                                               "x in [-1, 1] and t; this domain differs")
-        field = _choice(raw.get("field", fields[0]), "reference.field", fields)
-        return lambda c: {field: burgers_cole_hopf(c["x"], c["t"], nu)}
+        if len(fields) != 1:
+            raise SpecError("reference.type", "burgers_cole_hopf gives one field; this problem has several")
+        return lambda c: {fields[0]: burgers_cole_hopf(c["x"], c["t"], nu)}
     raw = _mapping(raw, "reference", ("type",) + tuple(fields), required=tuple(fields))
     expressions = {f: compile_expression(raw[f], domain.variables + list(params), f"reference.{f}") for f in fields}
 
@@ -256,22 +297,53 @@ def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, 
 
 # -- how to solve it ---------------------------------------------------------------------------
 
-def _network(value: Any) -> dict:
-    raw = _mapping(value, "network", ("type", "width", "depth", "activation", "init"))
-    return {"type": _choice(raw.get("type", "mlp"), "network.type", NETWORKS),
-            "width": _integer(raw.get("width", 32), "network.width", 1, 4096),
-            "depth": _integer(raw.get("depth", 4), "network.depth", 1, 256),
-            "activation": _choice(raw.get("activation", "tanh"), "network.activation", ACTIVATIONS),
-            "init": _choice(raw.get("init", "xavier"), "network.init", INITS)}
+def _network(value: Any, problem: Problem) -> dict:
+    raw = _mapping(value, "network", ("type", "width", "depth", "blocks", "layers_per_block", "skip_init",
+                                      "activation", "init", "fourier_features", "output_transform"))
+    kind = _choice(raw.get("type", "mlp"), "network.type", NETWORKS)
+    # Options of some families only: another family would ignore them silently, so refuse them.
+    only = {"depth": ("mlp",), "blocks": ("resnet", "adaresnet"), "layers_per_block": ("resnet", "adaresnet"),
+            "skip_init": ("adaresnet",)}
+    for key, types in only.items():
+        if key in raw and kind not in types:
+            hint = "; resnet and adaresnet take blocks and layers_per_block" if key == "depth" else ""
+            raise SpecError(f"network.{key}", f"only for type{'s' * (len(types) > 1)} {', '.join(types)}{hint}")
+    network = {"type": kind,
+               "width": _integer(raw.get("width", 32), "network.width", 1, 4096),
+               "activation": _choice(raw.get("activation", "tanh"), "network.activation", ACTIVATIONS),
+               "init": _choice(raw.get("init", "xavier"), "network.init", INITS)}
+    if kind == "mlp":
+        network["depth"] = _integer(raw.get("depth", 4), "network.depth", 1, 256)
+    else:
+        network["blocks"] = _integer(raw.get("blocks", 2), "network.blocks", 1, 256)
+        network["layers_per_block"] = _integer(raw.get("layers_per_block", 2), "network.layers_per_block", 1, 256)
+    if kind == "adaresnet":
+        network["skip_init"] = _number(raw.get("skip_init", 0.0), "network.skip_init")
+    if raw.get("fourier_features") is not None:
+        path = "network.fourier_features"
+        features = _mapping(raw["fourier_features"], path, ("count", "scale"), required=("count", "scale"))
+        network["fourier_features"] = {"count": _integer(features["count"], f"{path}.count", 1, 4096),
+                                       "scale": _number(features["scale"], f"{path}.scale", positive=True)}
+    if raw.get("output_transform") is not None:
+        transforms = _mapping(raw["output_transform"], "network.output_transform")
+        symbols = problem.fields + problem.domain.variables + list(problem.params)
+        for field, text in transforms.items():
+            _choice(field, "network.output_transform", problem.fields)
+            compile_expression(text, symbols, f"network.output_transform.{field}")
+        network["output_transform"] = {f: str(text) for f, text in transforms.items()}
+    return network
 
 
 def _optimizer(value: Any) -> dict:
     raw = _mapping(value, "optimizer")
     kind = _choice(raw.get("type", "adan"), "optimizer.type", OPTIMIZERS)
     options = {"type": kind, "lr": _number(raw.get("lr", 1e-3), "optimizer.lr", positive=True)}
+    accepted = optimizer_options(kind)
     for key, option in raw.items():
         if key in ("type", "lr"):
             continue
+        if key not in accepted:
+            raise SpecError(f"optimizer.{key}", f"unknown option for {kind}; expected one of: {', '.join(accepted)}")
         if isinstance(option, list):
             options[key] = tuple(_number(v, f"optimizer.{key}[{i}]") for i, v in enumerate(option))
         elif isinstance(option, bool):
@@ -281,18 +353,44 @@ def _optimizer(value: Any) -> dict:
     try:  # let the optimizer itself check its options, then report its complaint against the field
         OPTIMIZERS[kind]([torch.zeros(1, requires_grad=True)], **{k: v for k, v in options.items() if k != "type"})
     except (TypeError, ValueError) as error:
-        raise SpecError("optimizer", f"{kind}: {error}") from None
+        # torch names the option in words ("Invalid beta parameter", "Invalid epsilon value")
+        named = [k for k in options if k != "type" and k.rstrip("s").replace("_", " ") in str(error).lower().replace("_", " ")]
+        raise SpecError(f"optimizer.{named[0]}" if named else "optimizer", f"{kind}: {error}") from None
     return options
 
 
-def _weighting(value: Any, problem: Problem) -> Fixed:
-    raw = _mapping(value, "weighting", ("type", "weights"))
-    _choice(raw.get("type", "fixed"), "weighting.type", ("fixed",))
-    weights = _mapping(raw.get("weights", {}), "weighting.weights")
-    for name, weight in weights.items():
-        _choice(name, "weighting.weights", problem.term_names)
-        _number(weight, f"weighting.weights.{name}", non_negative=True)
-    return Fixed({k: float(v) for k, v in weights.items()})
+def _weighting(value: Any, problem: Problem) -> Weighting:
+    options = {"fixed": ("weights",), "relobralo": ("alpha", "temperature", "rho", "seed"),
+               "gradnorm": ("alpha", "every", "mode")}
+    raw = _mapping(value, "weighting", ("type",) + tuple(dict.fromkeys(k for keys in options.values() for k in keys)))
+    kind = _choice(raw.get("type", "fixed"), "weighting.type", WEIGHTINGS)
+    for key in raw:  # an option of another type would be ignored silently: refuse it
+        types = [t for t, keys in options.items() if key in keys]
+        if types and kind not in types:
+            raise SpecError(f"weighting.{key}", f"only for type{'s' * (len(types) > 1)} {', '.join(types)}")
+    if kind == "fixed":
+        weights = _mapping(raw.get("weights", {}), "weighting.weights")
+        for name, weight in weights.items():
+            _choice(name, "weighting.weights", problem.term_names)
+            _number(weight, f"weighting.weights.{name}", non_negative=True)
+        return Fixed({k: float(v) for k, v in weights.items()})
+    checked: dict[str, Any] = {}
+    for key in ("alpha", "rho"):
+        if key in raw:
+            checked[key] = _number(raw[key], f"weighting.{key}")
+            if not 0 <= checked[key] <= 1:
+                raise SpecError(f"weighting.{key}", f"must lie in [0, 1], got {raw[key]}")
+    if "temperature" in raw:
+        checked["temperature"] = _number(raw["temperature"], "weighting.temperature", positive=True)
+    if "seed" in raw:
+        checked["seed"] = _integer(raw["seed"], "weighting.seed", 0, 2**32 - 1)
+    if "every" in raw:
+        checked["every"] = _integer(raw["every"], "weighting.every", 1, 10**9)
+    if "mode" in raw:
+        checked["mode"] = _choice(raw["mode"], "weighting.mode", ("max", "l2"))
+    if kind == "gradnorm":
+        checked["residual_terms"] = list(problem.residuals)
+    return WEIGHTINGS[kind](**checked)
 
 
 def _points(value: Any, path: str, problem: Problem) -> dict[str, int]:
@@ -313,7 +411,12 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         _choice(schedule["type"], "training.schedule.type", SCHEDULES)
         for key in ("factor", "patience"):
             if key in schedule:
-                _number(schedule[key], f"training.schedule.{key}", non_negative=True)
+                _number(schedule[key], f"training.schedule.{key}")
+        try:  # the schedule checks its own options; report its complaint against the field
+            build_schedule(schedule["type"], torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), iterations,
+                           **{k: v for k, v in schedule.items() if k != "type"})
+        except ValueError as error:
+            raise SpecError("training.schedule", str(error)) from None
     stopping = None
     if raw.get("early_stopping") is not None:
         stopping = _mapping(raw["early_stopping"], "training.early_stopping", ("patience", "min_delta"))
@@ -337,7 +440,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         early_stopping=stopping,
         lbfgs=LBFGSConfig(
             iterations=_integer(lbfgs.get("iterations", 0), "training.lbfgs.iterations", 0, 10**9),
-            dtype=_choice(lbfgs.get("dtype", "float64"), "training.lbfgs.dtype", DTYPES),
+            dtype=_choice(lbfgs.get("dtype", "auto"), "training.lbfgs.dtype", ("auto",) + tuple(DTYPES)),
             history=_integer(lbfgs.get("history", 50), "training.lbfgs.history", 1, 1000),
             points=_points(lbfgs.get("points", {}), "training.lbfgs.points", problem)),
         device=device,
@@ -347,10 +450,11 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
 
 def _evaluation(value: Any, domain: Domain) -> dict[str, np.ndarray]:
     """``grid: {x: 256, t: [0, 0.99, 100]}``: a count spans the variable's interval; [start, stop, count]
-    gives an explicit range. Variables not named get 101 points (2-D) or fewer in higher dimensions."""
+    gives an explicit range. Variables not named get the default grid's axis (about 20,000 points
+    in all: 141 per axis in 2-D)."""
     raw = _mapping(value, "evaluation", ("grid",))
     grid = _mapping(raw.get("grid", {}), "evaluation.grid")
-    default = max(2, round(20_000 ** (1 / domain.dim)))
+    default = default_axis_points(domain.dim)
     axes = {}
     for variable, (lo, hi) in domain.bounds.items():
         path = f"evaluation.grid.{variable}"
@@ -447,10 +551,13 @@ def _join(path: str, key: str) -> str:
 
 
 def _set(spec: dict, dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in the document; an empty section (``training:`` with nothing under it) is a mapping."""
     *parents, last = dotted.split(".")
     node = spec
-    for key in parents:
-        node = node.setdefault(key, {})
+    for depth, key in enumerate(parents):
+        if node.get(key) is None:
+            node[key] = {}
+        node = node[key]
         if not isinstance(node, dict):
-            raise SpecError(key, "expected a mapping of keys to values")
+            raise SpecError(".".join(parents[:depth + 1]), f"expected a mapping of keys to values, to set {dotted}")
     node[last] = value

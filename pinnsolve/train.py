@@ -2,10 +2,12 @@
 
 Two phases. The first runs a first-order optimizer (Adan by default) for ``iterations`` steps with
 optional resampling, learning-rate schedule, gradient clipping and early stopping. The optional
-second phase polishes with L-BFGS (strong-Wolfe line search), by default in float64: a PINN loss
-near its minimum has gradients small enough that float32 rounding stops L-BFGS early. torch's
-L-BFGS also gives up when a line search makes no progress; here it is restarted with a fresh
-curvature history instead, so the polish runs its whole budget.
+second phase polishes with L-BFGS (strong-Wolfe line search). torch's L-BFGS gives up when a line
+search makes no progress; here it is restarted with a fresh curvature history instead. Near the
+minimum of a PINN loss the decrease a step can make falls below float32 rounding, and the line
+search fails again right after a restart: with ``dtype: auto`` (the default) the polish then
+continues in float64, which costs about twice as much per iteration, so it is paid only once
+float32 is exhausted. If float64 stalls too, the polish ends early: nothing more can be gained.
 """
 
 import math
@@ -30,7 +32,7 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 @dataclass
 class LBFGSConfig:
     iterations: int = 0          # 0: no polish phase
-    dtype: str = "float64"
+    dtype: str = "auto"          # "auto": the first phase's dtype, promoted to float64 when float32 stalls
     history: int = 50
     points: dict[str, int] = field(default_factory=dict)  # per term; defaults to the first phase's
 
@@ -89,6 +91,11 @@ class Trainer:
         self.device = torch.device(config.device)
         self.dtype = DTYPES[config.dtype]
         self.weights = {name: 1.0 for name in problem.term_names}
+        point_sets = ["pde"] + problem.condition_names
+        for counts in (config.points, config.lbfgs.points):
+            unknown = set(counts) - set(point_sets)
+            if unknown:
+                raise ValueError(f"points given for unknown term {sorted(unknown)[0]!r}; terms are {', '.join(point_sets)}")
         self.step = 0
         self._started = 0.0
 
@@ -152,15 +159,16 @@ class Trainer:
             self.step += 1
             if schedule is not None:
                 schedule.step(total.item())
-            if self.step % config.log_every == 0 or self.step == config.iterations:
+            stop = stopper is not None and stopper.should_stop(total.item())
+            if stop or self.step % config.log_every == 0 or self.step == config.iterations:
                 self._log(losses, total, self.optimizer)
-            if stopper is not None and stopper.should_stop(total.item()):
-                self._log(losses, total, self.optimizer)
+            if stop:
                 break
 
     def _lbfgs_phase(self) -> None:
         config = self.config.lbfgs
-        self.dtype = DTYPES[config.dtype]
+        if config.dtype != "auto":  # "auto" starts in the first phase's precision
+            self.dtype = DTYPES[config.dtype]
         self.network.to(dtype=self.dtype)
         batches = self.sample(config.points or self.config.points)
         weights = dict(self.weights)  # L-BFGS needs one fixed objective: the weights are frozen
@@ -177,9 +185,11 @@ class Trainer:
             last.update(losses, total=total.detach())
             return total
 
+        stalls = 0
         while self.step < end:
             chunk = min(self.config.log_every, end - self.step)
-            optimizer.param_groups[0]["max_iter"] = chunk
+            # A generous evaluation budget, so a chunk ends on its iteration count unless L-BFGS stalls.
+            optimizer.param_groups[0].update(max_iter=chunk, max_eval=10 * chunk)
             state = optimizer.state[optimizer.param_groups[0]["params"][0]]
             before = state.get("n_iter", 0)
             optimizer.step(closure)
@@ -187,8 +197,20 @@ class Trainer:
             self.step += max(done, 1)
             total = last.pop("total")
             self._log(last, total, optimizer)
-            if done < chunk:  # the line search found no progress: restart from steepest descent
-                optimizer = self._new_lbfgs()
+            if done == chunk:
+                stalls = 0
+                continue
+            # The line search found no decrease. Once: restart from steepest descent with a fresh
+            # curvature history. Twice in a row: float32 rounding hides the remaining decrease, so
+            # continue in float64 ("auto"), or stop where the precision is exhausted.
+            stalls += 1
+            if stalls >= 2:
+                if self.dtype == torch.float64 or config.dtype != "auto":
+                    break
+                self.dtype, stalls = torch.float64, 0
+                self.network.to(dtype=self.dtype)
+                batches = {name: points.to(self.dtype) for name, points in batches.items()}
+            optimizer = self._new_lbfgs()
 
     def _new_lbfgs(self) -> torch.optim.LBFGS:
         # Zero tolerances: torch's defaults (1e-7, 1e-9) end the polish long before convergence.
@@ -199,7 +221,7 @@ class Trainer:
     def _log(self, losses: Mapping[str, torch.Tensor], total: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
         row = {"step": self.step, "time": time.perf_counter() - self._started,
                "lr": optimizer.param_groups[0]["lr"], "total": float(total.detach())}
-        row |= {f"loss/{name}": float(loss) for name, loss in losses.items()}
+        row |= {f"loss/{name}": float(loss.detach()) for name, loss in losses.items()}
         row |= {f"weight/{name}": float(self.weights[name]) for name in losses}
         if self.monitor is not None:
             row |= dict(self.monitor())

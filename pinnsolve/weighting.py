@@ -4,11 +4,17 @@ A strategy is any callable ``weighting(losses, step, ctx) -> {name: λ}``. ``los
 name to its (scalar tensor) loss at this step; ``ctx`` gives lazy access to the per-term parameter
 gradients (``ctx.gradients(name)``), so strategies that need no gradients pay nothing for them.
 Weights are plain floats: they are not differentiated through.
+
+The strategies here also have ``state_dict()`` / ``load_state_dict(state)``: plain Python data
+(dicts, floats, ints) from which a fresh strategy built with the same options resumes exactly
+where the saved one stopped, random draws included.
 """
 
-from collections.abc import Callable, Mapping
-from typing import Protocol
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
+import numpy as np
 import torch
 
 
@@ -46,5 +52,181 @@ class Fixed:
             raise ValueError(f"weight given for unknown term {sorted(unknown)[0]!r}; terms are {', '.join(losses)}")
         return {name: float(self.weights.get(name, 1.0)) for name in losses}
 
+    def state_dict(self) -> dict[str, Any]:
+        return {}  # the weights are options, not state
 
-WEIGHTINGS: dict[str, Callable[..., Weighting]] = {"fixed": Fixed}
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if state:
+            raise ValueError(f"Fixed has no state; got keys {', '.join(state)}")
+
+
+_TINY = np.finfo(np.float64).tiny  # smallest normal float64, about 2.2e-308
+_HUGE = np.finfo(np.float64).max
+
+
+class ReLoBRaLo:
+    """Relative Loss Balancing with Random Lookback: R. Bischof and M. Kraus, "Multi-Objective Loss
+    Balancing for Physics-Informed Deep Learning", arXiv:2110.09813 (2021, rev. 2022).
+
+    With m terms, L_j(t) the loss of term j at the t-th call (t = 0 the first) and T the temperature
+    (equations numbered here, after the paper's section on ReLoBRaLo)::
+
+        bal_i(t, t') = m · exp(L_i(t) / (T L_i(t'))) / Σ_j exp(L_j(t) / (T L_j(t')))          (1)
+        λ_i(t) = α [ρ λ_i(t−1) + (1 − ρ) bal_i(t, 0)] + (1 − α) bal_i(t, t−1),  λ_i(0) = 1     (2)
+
+    ρ ~ Bernoulli(E[ρ]) is drawn once per call from t = 1 on, shared by all terms (``uniform < E[ρ]``
+    from this strategy's own ``numpy.random.default_rng(seed)``, so runs are reproducible and leave
+    torch's RNG alone). ρ = 1 keeps the history λ(t−1); ρ = 0 "looks back" to the first losses L(0).
+    Every bal sums to m, so the weights do too. Weights are detached floats.
+
+    Defaults: ``alpha`` 0.999, ``temperature`` 0.1, ``rho`` (E[ρ]) 0.999, the setting recommended
+    for ReLoBRaLo (α and T are also the defaults of the authors' released TensorFlow code, which
+    uses E[ρ] = 0.99). Why: α close to 1 makes the weights a slow exponential average, since the
+    step-to-step term bal(t, t−1) is noisy; T = 0.1 makes the softmax sharp enough to matter (loss
+    ratios 1.0 and 0.9 differ by 1 once divided by T: a factor e ≈ 2.7 in the balance weights);
+    E[ρ] close to 1 makes look-backs to L(0) rare (about one step in a thousand) yet keeps the
+    weights anchored to the progress made since the start.
+
+    Numerics: (1) is evaluated max-subtracted (every exponent ≤ 0), so loss ratios of any size give
+    finite weights. A past loss of exactly zero would divide by zero: the denominator T·L_j(t') is
+    floored at the smallest normal float64 (≈ 2.2e-308) and the ratio clipped to the largest float,
+    so a term that rose from zero takes all of the balance term, and one that stayed at zero has
+    ratio 0.
+    """
+
+    def __init__(self, alpha: float = 0.999, temperature: float = 0.1, rho: float = 0.999, seed: int = 0):
+        self.alpha, self.rho = _fraction("alpha", alpha), _fraction("rho", rho)
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self.temperature = float(temperature)
+        self._rng = np.random.default_rng(seed)
+        # by term name: λ(t−1), L(0), L(t−1); None before the first call
+        self._weights: dict[str, float] | None = None
+        self._first: dict[str, float] | None = None
+        self._last: dict[str, float] | None = None
+
+    def __call__(self, losses, step, ctx) -> dict[str, float]:
+        names = list(losses)
+        now = np.array([float(losses[name]) for name in names])
+        if self._first is None:
+            self._first = dict(zip(names, now.tolist()))
+            weights = np.ones(len(names))
+        else:
+            if set(names) != set(self._first):
+                raise ValueError(f"ReLoBRaLo: terms changed from {', '.join(self._first)} to {', '.join(names)}")
+            rho = float(self._rng.random() < self.rho)
+            first, last, previous = (np.array([d[name] for name in names]) for d in (self._first, self._last, self._weights))
+            weights = (self.alpha * (rho * previous + (1 - rho) * self._balance(now, first))
+                       + (1 - self.alpha) * self._balance(now, last))
+        self._weights = dict(zip(names, weights.tolist()))
+        self._last = dict(zip(names, now.tolist()))
+        return dict(self._weights)
+
+    def _balance(self, now: np.ndarray, then: np.ndarray) -> np.ndarray:
+        """Eq. (1): bal(t, t') from the losses at t (``now``) and t' (``then``)."""
+        with np.errstate(over="ignore"):  # an overflowing ratio becomes inf, then the largest float
+            ratio = np.minimum(now / np.maximum(self.temperature * then, _TINY), _HUGE)
+        e = np.exp(ratio - ratio.max())
+        return len(now) * e / e.sum()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"weights": copy.copy(self._weights), "first": copy.copy(self._first), "last": copy.copy(self._last),
+                "rng": copy.deepcopy(self._rng.bit_generator.state)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._weights, self._first, self._last = (None if state[key] is None else dict(state[key])
+                                                  for key in ("weights", "first", "last"))
+        self._rng.bit_generator.state = copy.deepcopy(state["rng"])
+
+
+class GradNormAnnealing:
+    """Gradient-statistics weights ("learning rate annealing"), updated every ``every`` steps.
+
+    ``mode="max"`` (default): S. Wang, Y. Teng and P. Perdikaris, "Understanding and mitigating
+    gradient flow pathologies in physics-informed neural networks", SIAM J. Sci. Comput. 43(5), 2021,
+    Algorithm 1. For each term i that is not a residual (PDE) term::
+
+        λ̂_i = max_θ |∇_θ L_pde| / mean_θ |∇_θ L_i|                                             (3)
+
+    max and mean over all gradient entries of all trainable parameters. The residual terms are
+    ``residual_terms`` (the spec passes the problem's residual names); with several, the numerator
+    is the max over all of their gradients. Residual terms weigh 1. (Only this mode uses
+    ``residual_terms``.)
+
+    ``mode="l2"``: S. Wang, S. Sankaran, H. Wang and P. Perdikaris, "An Expert's Guide to Training
+    Physics-informed Neural Networks", arXiv:2308.08468 (2023). Every term, residuals included::
+
+        λ̂_i = Σ_j ‖∇_θ L_j‖₂ / ‖∇_θ L_i‖₂                                                       (4)
+
+    Both then take the moving average of Algorithm 1 as printed, with ``alpha`` on the NEW estimate::
+
+        λ_i ← (1 − α) λ_i + α λ̂_i,    α = 0.9 by default,  λ_i = 1 initially                    (5)
+
+    The authors' released code (GradientPathologiesPINNs, and jaxpi for the Expert's guide) applies
+    0.9 to the OLD value instead, λ_i ← 0.9 λ_i + 0.1 λ̂_i: pass ``alpha=0.1`` to reproduce it.
+    (jaxpi also uses the mean, not the sum, of the norms in (4): every weight is 1/m of ours.)
+
+    Updates happen at steps 0, every, 2·every, ... (Algorithm 1 updates every step, its released
+    code every 10, hence ``every=10``); the weights are held in between, and only update steps ask
+    ``ctx`` for gradients. A ratio that is zero, undefined or infinite (a term whose
+    gradient vanishes, e.g. one independent of the parameters) keeps that term's previous weight.
+    """
+
+    def __init__(self, alpha: float = 0.9, every: int = 10, mode: str = "max", residual_terms: Iterable[str] = ("pde",)):
+        self.alpha = _fraction("alpha", alpha)
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer, got {every!r}")
+        if mode not in ("max", "l2"):
+            raise ValueError(f"mode must be 'max' or 'l2', got {mode!r}")
+        self.every, self.mode = every, mode
+        self.residual_terms = tuple(residual_terms)
+        if not self.residual_terms:
+            raise ValueError("residual_terms: name at least one residual term")
+        self._weights: dict[str, float] = {}
+
+    def __call__(self, losses, step, ctx) -> dict[str, float]:
+        for name in losses:
+            self._weights.setdefault(name, 1.0)
+        if step % self.every == 0:
+            self._update(list(losses), ctx)
+        return {name: self._weights[name] for name in losses}
+
+    def _update(self, names: list[str], ctx: GradientContext) -> None:
+        if self.mode == "max":
+            missing = [name for name in self.residual_terms if name not in names]
+            if missing:
+                raise ValueError(f"residual term {missing[0]!r} is not a loss term; terms are {', '.join(names)}")
+            others = [name for name in names if name not in self.residual_terms]
+            if not others:
+                return
+            top = max(float(_flat(ctx.gradients(name)).abs().max()) for name in self.residual_terms)
+            ratios = {name: (top, float(_flat(ctx.gradients(name)).abs().mean())) for name in others}
+        else:
+            norms = {name: float(torch.linalg.vector_norm(_flat(ctx.gradients(name)))) for name in names}
+            total = sum(norms.values())
+            ratios = {name: (total, norm) for name, norm in norms.items()}
+        for name, (numerator, denominator) in ratios.items():
+            estimate = numerator / denominator if denominator > 0 else np.inf
+            if 0 < estimate < np.inf:
+                self._weights[name] = (1 - self.alpha) * self._weights[name] + self.alpha * estimate
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"weights": dict(self._weights)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._weights = dict(state["weights"])
+
+
+def _fraction(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _flat(gradients: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat([g.reshape(-1) for g in gradients])
+
+
+WEIGHTINGS: dict[str, Callable[..., Weighting]] = {"fixed": Fixed, "relobralo": ReLoBRaLo, "gradnorm": GradNormAnnealing}

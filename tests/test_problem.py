@@ -335,7 +335,7 @@ def test_generated_name_clashing_with_an_explicit_name():
 def test_condition_name_clashing_with_a_residual_is_a_spec_error():
     with pytest.raises(SpecError) as info:
         Problem(DOMAIN, ["u"], pde, [Initial("u", name="pde")])
-    assert info.value.path == "conditions" and "'pde'" in str(info.value)
+    assert info.value.path == "conditions[0].name" and "'pde'" in str(info.value)
     with pytest.raises(SpecError):
         Problem(DOMAIN, ["u"], {"initial": pde}, [Initial("u")])
 

@@ -1,11 +1,17 @@
-"""Tests of fixed loss weights and of the lazy per-term gradient context."""
+"""Tests of the loss weightings (fixed, ReLoBRaLo, gradient-norm annealing), their saved state,
+their spec section, and the lazy per-term gradient context."""
 
+import json
 import math
+import warnings
 
+import numpy as np
 import pytest
 import torch
 
-from pinnsolve.weighting import WEIGHTINGS, Fixed, GradientContext
+from pinnsolve.errors import SpecError
+from pinnsolve.spec import build_spec
+from pinnsolve.weighting import WEIGHTINGS, Fixed, GradientContext, GradNormAnnealing, ReLoBRaLo
 
 
 def losses_of(*names):
@@ -128,3 +134,381 @@ def test_unknown_term_is_a_key_error():
     losses, parameters, _ = make_losses()
     with pytest.raises(KeyError):
         GradientContext(losses, parameters).gradients("boundary")
+
+
+# -- ReLoBRaLo --------------------------------------------------------------------------------
+# Reference values come from a few lines of numpy written from the paper's equations:
+#   bal_i(t, t') = m softmax_j(L_j(t) / (T L_j(t')))_i
+#   λ_i(t) = α [ρ λ_i(t−1) + (1 − ρ) bal_i(t, 0)] + (1 − α) bal_i(t, t−1),   λ_i(0) = 1
+
+SEQUENCE = [[1.0, 10.0, 0.1], [0.8, 9.0, 0.12], [0.5, 8.5, 0.09], [0.45, 5.0, 0.1], [0.3, 4.9, 0.05],
+            [0.31, 2.0, 0.04], [0.2, 1.9, 0.05]]
+NAMES = ("pde", "initial", "boundary")
+
+
+def tensors(values):
+    return {name: torch.tensor(v, dtype=torch.float64) for name, v in zip(NAMES, values)}
+
+
+def relobralo_by_hand(sequence, alpha, temperature, rhos):
+    """Weights at every step; ``rhos[t - 1]`` is the Bernoulli draw of step t."""
+    L = np.array(sequence, dtype=float)
+    m = L.shape[1]
+
+    def bal(t, t_ref):
+        x = L[t] / (temperature * L[t_ref])
+        e = np.exp(x - x.max())
+        return m * e / e.sum()
+
+    weights = [np.ones(m)]
+    for t in range(1, len(L)):
+        rho = rhos[t - 1]
+        weights.append(alpha * (rho * weights[-1] + (1 - rho) * bal(t, 0)) + (1 - alpha) * bal(t, t - 1))
+    return weights
+
+
+def run(strategy, sequence, start=0):
+    return [strategy(tensors(values), start + t, None) for t, values in enumerate(sequence)]
+
+
+def assert_weights(got, expected):
+    assert len(got) == len(expected)
+    for w, e in zip(got, expected):
+        assert list(w) == list(NAMES)
+        assert all(type(v) is float for v in w.values())
+        np.testing.assert_allclose([w[n] for n in NAMES], e, rtol=1e-12, atol=0)
+
+
+def test_relobralo_is_registered():
+    assert WEIGHTINGS["relobralo"] is ReLoBRaLo
+    assert WEIGHTINGS["gradnorm"] is GradNormAnnealing
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.0])
+def test_relobralo_deterministic_rho_matches_the_formula(rho):
+    got = run(ReLoBRaLo(alpha=0.7, temperature=0.5, rho=rho), SEQUENCE)
+    expected = relobralo_by_hand(SEQUENCE, 0.7, 0.5, [rho] * len(SEQUENCE))
+    assert_weights(got, expected)
+    # rho = 1 and rho = 0 must really differ, or the test could not tell them apart
+    other = relobralo_by_hand(SEQUENCE, 0.7, 0.5, [1 - rho] * len(SEQUENCE))
+    assert not np.allclose(expected[-1], other[-1], rtol=1e-6)
+
+
+def test_relobralo_seeded_bernoulli_draws_match_a_generator_with_the_same_seed():
+    rng = np.random.default_rng(123)
+    draws = [float(rng.random() < 0.5) for _ in SEQUENCE[1:]]
+    assert 0.0 in draws and 1.0 in draws  # both branches are exercised
+    got = run(ReLoBRaLo(alpha=0.6, temperature=0.2, rho=0.5, seed=123), SEQUENCE)
+    assert_weights(got, relobralo_by_hand(SEQUENCE, 0.6, 0.2, draws))
+    # another seed gives other draws, hence other weights
+    assert run(ReLoBRaLo(alpha=0.6, temperature=0.2, rho=0.5, seed=124), SEQUENCE) != got
+
+
+def test_relobralo_defaults():
+    strategy = ReLoBRaLo()
+    assert (strategy.alpha, strategy.temperature, strategy.rho) == (0.999, 0.1, 0.999)
+    rng = np.random.default_rng(0)
+    draws = [float(rng.random() < 0.999) for _ in SEQUENCE[1:]]
+    assert_weights(run(strategy, SEQUENCE), relobralo_by_hand(SEQUENCE, 0.999, 0.1, draws))
+
+
+def test_relobralo_first_step_weighs_one_whatever_the_losses():
+    assert ReLoBRaLo()(tensors([1e-8, 3.0, 1e8]), 0, None) == {"pde": 1.0, "initial": 1.0, "boundary": 1.0}
+
+
+def test_relobralo_weights_sum_to_m_when_alpha_is_zero():
+    for w in run(ReLoBRaLo(alpha=0.0, rho=0.5), SEQUENCE)[1:]:
+        assert sum(w.values()) == pytest.approx(3.0, rel=1e-14)
+        assert len(set(w.values())) == 3  # not trivially all equal
+
+
+def test_relobralo_huge_loss_ratios_give_finite_weights():
+    sequence = [[1e-300, 1.0, 1e300], [1.0, 1.0, 1.0], [1.0, 1e-300, 1e300]]  # ratios up to 1e300 / T
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.exp(np.array([1.0, 1e300]) / (0.1 * np.array([1e-300, 1.0])))).any()  # naive softmax overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = run(ReLoBRaLo(alpha=0.5, temperature=0.1, rho=0.0), sequence)
+    assert all(np.isfinite(list(w.values())).all() for w in got)
+    assert_weights(got, relobralo_by_hand(sequence, 0.5, 0.1, [0.0, 0.0]))
+
+
+def test_relobralo_zero_past_loss_is_floored_not_divided_by():
+    # "pde" is zero at t = 0 and rises (50 / 2.2e-308 overflows); "boundary" stays at zero at t = 1, 2
+    sequence = [[0.0, 1.0, 2.0], [50.0, 1.0, 0.0], [50.0, 0.9, 0.0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = run(ReLoBRaLo(alpha=0.5, temperature=0.1, rho=0.0), sequence)
+    tiny, huge = np.finfo(float).tiny, np.finfo(float).max
+    L = np.array(sequence)
+
+    def bal(t, t_ref):  # the documented guard: floor T·L(t') at the smallest normal float, clip the ratio
+        with np.errstate(over="ignore"):
+            x = np.minimum(L[t] / np.maximum(0.1 * L[t_ref], tiny), huge)
+        e = np.exp(x - x.max())
+        return 3 * e / e.sum()
+
+    step1 = 0.5 * bal(1, 0) + 0.5 * bal(1, 0)
+    step2 = 0.5 * bal(2, 0) + 0.5 * bal(2, 1)
+    np.testing.assert_allclose([got[1][n] for n in NAMES], step1, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose([got[2][n] for n in NAMES], step2, rtol=1e-12, atol=1e-300)
+    assert got[1]["pde"] == 3.0  # rose from zero: the whole balance
+    assert all(np.isfinite(list(w.values())).all() for w in got)
+
+
+def test_relobralo_rejects_changed_terms():
+    strategy = ReLoBRaLo()
+    strategy(tensors(SEQUENCE[0]), 0, None)
+    with pytest.raises(ValueError, match="terms changed"):
+        strategy({"pde": torch.tensor(1.0)}, 1, None)
+
+
+@pytest.mark.parametrize("options", [{"alpha": 1.5}, {"alpha": -0.1}, {"rho": 2}, {"temperature": 0},
+                                     {"temperature": -1.0}, {"seed": -1}, {"seed": 1.5}, {"alpha": True}])
+def test_relobralo_rejects_bad_options(options):
+    with pytest.raises(ValueError, match=next(iter(options))):
+        ReLoBRaLo(**options)
+
+
+# -- gradient-norm annealing ----------------------------------------------------------------
+
+class CountingContext(GradientContext):
+    """A GradientContext that records every gradient request."""
+
+    calls: list = []
+
+    def gradients(self, name):
+        CountingContext.calls.append(name)
+        return super().gradients(name)
+
+
+def tiny_problem():
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
+    params = list(net.parameters())
+    x = torch.rand(16, 2, dtype=torch.float64)
+
+    def losses(step):
+        shift = 0.1 * step  # the data change with the step, so the gradients do too
+        u = net(x + shift).squeeze(1)
+        edge = net(torch.stack([torch.zeros(4, dtype=torch.float64), torch.linspace(0, 1, 4, dtype=torch.float64)], 1)).squeeze(1)
+        return {"pde": ((u - torch.sin(3 * x[:, 0])) ** 2).mean(),
+                "initial": 50 * ((edge - 1) ** 2).mean(),
+                "boundary": 1e-3 * (net(x[:3] * 2).squeeze(1) ** 2).mean()}
+
+    return net, params, losses
+
+
+def flat_gradient(loss, params):
+    return np.concatenate([g.detach().numpy().ravel() for g in torch.autograd.grad(loss, params, retain_graph=True)])
+
+
+def gradnorm_by_hand(losses, params, previous, alpha, mode, residuals=("pde",)):
+    g = {name: flat_gradient(loss, params) for name, loss in losses.items()}
+    if mode == "max":
+        top = max(np.abs(g[r]).max() for r in residuals)
+        estimate = {n: top / np.abs(g[n]).mean() for n in g if n not in residuals}
+    else:
+        norms = {n: np.linalg.norm(v) for n, v in g.items()}
+        estimate = {n: sum(norms.values()) / norms[n] for n in g}
+    return {n: (1 - alpha) * previous[n] + alpha * estimate[n] if n in estimate else previous[n] for n in g}
+
+
+@pytest.mark.parametrize("mode", ["max", "l2"])
+def test_gradnorm_matches_the_formula_and_holds_between_updates(mode):
+    net, params, losses_at = tiny_problem()
+    strategy = GradNormAnnealing(mode=mode)  # alpha 0.9, every 10
+    optimizer = torch.optim.SGD(params, lr=1e-2)
+    expected = {n: 1.0 for n in NAMES}
+    updates = 0
+    for step in range(25):
+        losses = losses_at(step)
+        CountingContext.calls = []
+        got = strategy(losses, step, CountingContext(losses, params))
+        if step % 10 == 0:
+            expected = gradnorm_by_hand(losses, params, expected, 0.9, mode)
+            assert CountingContext.calls  # update steps do ask for gradients
+            updates += 1
+        else:
+            assert CountingContext.calls == []  # no gradient is computed between updates
+        assert list(got) == list(NAMES)
+        np.testing.assert_allclose([got[n] for n in NAMES], [expected[n] for n in NAMES], rtol=1e-12, atol=0)
+        optimizer.zero_grad()
+        sum(got[n] * loss for n, loss in losses.items()).backward()  # the graph survives the gradient requests
+        optimizer.step()
+    assert updates == 3
+    assert got["initial"] != 1.0 and got["boundary"] != 1.0
+    assert (got["pde"] == 1.0) == (mode == "max")
+
+
+def test_gradnorm_moving_average_puts_alpha_on_the_new_estimate():
+    net, params, losses_at = tiny_problem()
+    losses = losses_at(0)
+    estimate = gradnorm_by_hand(losses, params, {n: 1.0 for n in NAMES}, 1.0, "max")  # α = 1: λ = λ̂
+    got = GradNormAnnealing(alpha=0.9)(losses, 0, GradientContext(losses, params))
+    for n in ("initial", "boundary"):
+        assert got[n] == pytest.approx(0.1 * 1.0 + 0.9 * estimate[n], rel=1e-12)
+        assert got[n] != pytest.approx(0.9 * 1.0 + 0.1 * estimate[n], rel=1e-3)
+
+
+def test_gradnorm_every_one_updates_each_step_and_several_residuals_share_the_max():
+    net, params, losses_at = tiny_problem()
+    strategy = GradNormAnnealing(alpha=0.5, every=1, residual_terms=["pde", "initial"])
+    expected = {n: 1.0 for n in NAMES}
+    for step in range(4):
+        losses = losses_at(step)
+        got = strategy(losses, step, GradientContext(losses, params))
+        expected = gradnorm_by_hand(losses, params, expected, 0.5, "max", residuals=("pde", "initial"))
+        np.testing.assert_allclose([got[n] for n in NAMES], [expected[n] for n in NAMES], rtol=1e-12, atol=0)
+        assert got["pde"] == got["initial"] == 1.0
+
+
+@pytest.mark.parametrize("mode", ["max", "l2"])
+def test_gradnorm_keeps_the_previous_weight_of_a_term_with_zero_gradient(mode):
+    net, params, losses_at = tiny_problem()
+    strategy = GradNormAnnealing(alpha=0.5, every=1, mode=mode)
+    for step in range(3):
+        losses = losses_at(step)
+        # a term independent of the parameters (still in the graph): gradient exactly zero
+        losses["wall"] = 0.0 * sum(p.sum() for p in params) + 2.0
+        got = strategy(losses, step, GradientContext(losses, params))
+        assert got["wall"] == 1.0
+        assert all(np.isfinite(list(got.values())))
+    assert got["initial"] != 1.0
+
+
+def test_gradnorm_with_zero_residual_gradient_keeps_all_weights():
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0], dtype=torch.float64))
+    losses = {"pde": 0.0 * w.sum() + 1.0, "initial": (w ** 2).sum()}
+    assert GradNormAnnealing()(losses, 0, GradientContext(losses, [w])) == {"pde": 1.0, "initial": 1.0}
+
+
+def test_gradnorm_needs_its_residual_terms_among_the_losses():
+    net, params, losses_at = tiny_problem()
+    losses = losses_at(0)
+    with pytest.raises(ValueError, match="'heat'"):
+        GradNormAnnealing(residual_terms=["heat"])(losses, 0, GradientContext(losses, params))
+
+
+@pytest.mark.parametrize("options", [{"alpha": 1.01}, {"every": 0}, {"every": 2.0}, {"mode": "l1"},
+                                     {"residual_terms": []}])
+def test_gradnorm_rejects_bad_options(options):
+    with pytest.raises(ValueError, match=next(iter(options))):
+        GradNormAnnealing(**options)
+
+
+# -- saving and resuming ----------------------------------------------------------------------
+
+def resumed(strategy_class, options, inputs, k):
+    """Weights from step k on, after k steps, a save through JSON, and a load into a new object."""
+    first = strategy_class(**options)
+    for step, (losses, ctx) in enumerate(inputs[:k]):
+        first(losses, step, ctx)
+    state = json.loads(json.dumps(first.state_dict()))  # plain data only
+    second = strategy_class(**options)
+    second.load_state_dict(state)
+    return [second(losses, k + step, ctx) for step, (losses, ctx) in enumerate(inputs[k:])]
+
+
+def test_relobralo_resumes_bit_for_bit():
+    sequence = SEQUENCE * 3
+    inputs = [(tensors(v), None) for v in sequence]
+    options = {"alpha": 0.6, "temperature": 0.2, "rho": 0.5, "seed": 7}
+    uninterrupted = run(ReLoBRaLo(**options), sequence)
+    for k in (1, 4, 10):
+        assert resumed(ReLoBRaLo, options, inputs, k) == uninterrupted[k:]
+    # a fresh object without the saved state would differ (it has a different L(0) and RNG position)
+    assert run(ReLoBRaLo(**options), sequence[10:]) != uninterrupted[10:]
+
+
+def test_relobralo_state_dict_is_a_snapshot():
+    strategy = ReLoBRaLo(rho=0.5)
+    run(strategy, SEQUENCE[:3])
+    state = strategy.state_dict()
+    saved = json.dumps(state)
+    run(strategy, SEQUENCE[3:])
+    assert json.dumps(state) == saved
+
+
+@pytest.mark.parametrize("mode", ["max", "l2"])
+def test_gradnorm_resumes_bit_for_bit(mode):
+    net, params, losses_at = tiny_problem()
+    inputs = []
+    for step in range(12):
+        losses = losses_at(step)
+        inputs.append((losses, GradientContext(losses, params)))
+    options = {"alpha": 0.7, "every": 3, "mode": mode}
+    strategy = GradNormAnnealing(**options)
+    uninterrupted = [strategy(losses, step, ctx) for step, (losses, ctx) in enumerate(inputs)]
+    for k in (2, 3, 7):
+        assert resumed(GradNormAnnealing, options, inputs, k) == uninterrupted[k:]
+    fresh = GradNormAnnealing(**options)
+    assert [fresh(losses, 7 + s, ctx) for s, (losses, ctx) in enumerate(inputs[7:])] != uninterrupted[7:]
+
+
+def test_fixed_state_round_trip():
+    fixed = Fixed({"pde": 2.0})
+    other = Fixed({"pde": 2.0})
+    other.load_state_dict(json.loads(json.dumps(fixed.state_dict())))
+    assert other(losses_of("pde", "initial"), 5, None) == fixed(losses_of("pde", "initial"), 5, None)
+    with pytest.raises(ValueError):
+        other.load_state_dict({"weights": {}})
+
+
+# -- the spec's weighting section -------------------------------------------------------------
+
+def spec_with(weighting, pde="u_t - u_xx"):
+    return build_spec({"variables": {"x": [0, 1], "t": [0, 1]}, "fields": ["u"], "pde": pde,
+                       "conditions": [{"type": "initial", "value": "sin(pi*x)"}], "weighting": weighting})
+
+
+def test_spec_builds_each_strategy():
+    assert isinstance(spec_with({}).weighting, Fixed)
+    assert spec_with({"type": "fixed", "weights": {"initial": 10}}).weighting.weights == {"initial": 10.0}
+    relobralo = spec_with({"type": "relobralo", "alpha": 0.9, "temperature": 1, "rho": 1, "seed": 5}).weighting
+    assert isinstance(relobralo, ReLoBRaLo)
+    assert (relobralo.alpha, relobralo.temperature, relobralo.rho) == (0.9, 1.0, 1.0)
+    assert (ReLoBRaLo(seed=5).state_dict()["rng"] == relobralo.state_dict()["rng"]
+            != ReLoBRaLo(seed=0).state_dict()["rng"])
+    defaults = spec_with({"type": "relobralo"}).weighting
+    assert (defaults.alpha, defaults.temperature, defaults.rho) == (0.999, 0.1, 0.999)
+    gradnorm = spec_with({"type": "gradnorm", "alpha": 0.5, "every": 3, "mode": "l2"}).weighting
+    assert isinstance(gradnorm, GradNormAnnealing)
+    assert (gradnorm.alpha, gradnorm.every, gradnorm.mode, gradnorm.residual_terms) == (0.5, 3, "l2", ("pde",))
+    named = spec_with({"type": "gradnorm"}, pde={"heat": "u_t - u_xx", "extra": "u_t"}).weighting
+    assert (named.alpha, named.every, named.mode, named.residual_terms) == (0.9, 10, "max", ("heat", "extra"))
+
+
+@pytest.mark.parametrize("weighting, path", [
+    ({"type": "adaptive"}, "weighting.type"),
+    ({"type": "relobralo", "alpha": 1.5}, "weighting.alpha"),
+    ({"type": "relobralo", "alpha": -0.01}, "weighting.alpha"),
+    ({"type": "relobralo", "alpha": "0.9"}, "weighting.alpha"),
+    ({"type": "relobralo", "rho": 1.01}, "weighting.rho"),
+    ({"type": "relobralo", "temperature": 0}, "weighting.temperature"),
+    ({"type": "relobralo", "temperature": -0.1}, "weighting.temperature"),
+    ({"type": "relobralo", "seed": -1}, "weighting.seed"),
+    ({"type": "relobralo", "seed": 1.0}, "weighting.seed"),
+    ({"type": "relobralo", "every": 10}, "weighting.every"),
+    ({"type": "relobralo", "weights": {"pde": 1}}, "weighting.weights"),
+    ({"type": "gradnorm", "alpha": True}, "weighting.alpha"),
+    ({"type": "gradnorm", "every": 0}, "weighting.every"),
+    ({"type": "gradnorm", "every": 2.5}, "weighting.every"),
+    ({"type": "gradnorm", "mode": "l1"}, "weighting.mode"),
+    ({"type": "gradnorm", "temperature": 0.1}, "weighting.temperature"),
+    ({"type": "gradnorm", "seed": 0}, "weighting.seed"),
+    ({"type": "fixed", "alpha": 0.5}, "weighting.alpha"),
+    ({"alpha": 0.5}, "weighting.alpha"),  # fixed by default
+    ({"type": "gradnorm", "momentum": 0.9}, "weighting.momentum"),
+])
+def test_spec_rejects_bad_weighting_naming_the_field(weighting, path):
+    with pytest.raises(SpecError) as caught:
+        spec_with(weighting)
+    assert caught.value.path == path
+
+
+def test_spec_option_of_another_type_says_which_type():
+    with pytest.raises(SpecError, match="only for type relobralo"):
+        spec_with({"type": "gradnorm", "temperature": 0.1})
+    with pytest.raises(SpecError, match="only for types relobralo, gradnorm"):
+        spec_with({"type": "fixed", "alpha": 0.5})

@@ -6,10 +6,18 @@ import torch
 
 from pinnsolve.optim.adan import Adan
 
+# L-BFGS runs as the polish phase; SparseAdam needs sparse gradients and Muon matrix-only parameters,
+# which a coordinate network with biases does not have.
+_EXCLUDED = {"Optimizer", "LBFGS", "SparseAdam", "Muon"}
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"adan": Adan} | {
     name.lower(): cls for name, cls in vars(torch.optim).items()
-    if inspect.isclass(cls) and issubclass(cls, torch.optim.Optimizer) and cls not in (torch.optim.Optimizer, torch.optim.LBFGS)
+    if inspect.isclass(cls) and issubclass(cls, torch.optim.Optimizer) and name not in _EXCLUDED
 }
+
+
+def optimizer_options(name: str) -> list[str]:
+    """The keyword options the named optimizer takes (besides the parameters)."""
+    return [p for p in inspect.signature(OPTIMIZERS[name].__init__).parameters if p not in ("self", "params")]
 
 
 def build_optimizer(name: str, params, **options) -> torch.optim.Optimizer:
@@ -17,11 +25,11 @@ def build_optimizer(name: str, params, **options) -> torch.optim.Optimizer:
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(sorted(OPTIMIZERS))}")
     cls = OPTIMIZERS[name]
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "params"}
-    unknown = set(options) - accepted
+    accepted = optimizer_options(name)
+    unknown = set(options) - set(accepted)
     if unknown:
-        raise ValueError(f"optimizer {name!r} has no option {sorted(unknown)[0]!r}; it takes {', '.join(sorted(accepted))}")
+        raise ValueError(f"optimizer {name!r} has no option {sorted(unknown)[0]!r}; it takes {', '.join(accepted)}")
     return cls(params, **options)
 
 
-__all__ = ["Adan", "OPTIMIZERS", "build_optimizer"]
+__all__ = ["Adan", "OPTIMIZERS", "build_optimizer", "optimizer_options"]

@@ -48,16 +48,16 @@ def test_output_shape_and_layer_sizes(outputs, width, depth):
     assert sizes == [(2, width)] + [(width, width)] * (depth - 1) + [(width, outputs)]
 
 
-def test_defaults_are_tanh_xavier_20_by_4():
+def test_defaults_are_tanh_xavier_32_by_4():
     net = MLP([0], [1], 1)
     assert {k: net.config[k] for k in ("width", "depth", "activation", "init")} == {
-        "width": 20, "depth": 4, "activation": "tanh", "init": "xavier"}
+        "width": 32, "depth": 4, "activation": "tanh", "init": "xavier"}
 
 
 @pytest.mark.parametrize("name", sorted(NUMPY_ACTIVATIONS))
 def test_forward_equals_a_numpy_transcription(name):
     torch.manual_seed(0)
-    net = MLP(LOWER, UPPER, 2, width=6, depth=3, activation_name=name).double()
+    net = MLP(LOWER, UPPER, 2, width=6, depth=3, activation=name).double()
     x = np.random.default_rng(0).uniform(LOWER, UPPER, size=(9, 2))
     out = net(torch.tensor(x)).detach().numpy()
     np.testing.assert_allclose(out, numpy_forward(net, x, NUMPY_ACTIVATIONS[name]), rtol=1e-12, atol=1e-12)
@@ -66,7 +66,7 @@ def test_forward_equals_a_numpy_transcription(name):
 def test_gelu_is_the_exact_erf_gelu():
     from scipy.special import erf
     torch.manual_seed(0)
-    net = MLP(LOWER, UPPER, 1, width=5, depth=2, activation_name="gelu").double()
+    net = MLP(LOWER, UPPER, 1, width=5, depth=2, activation="gelu").double()
     x = np.random.default_rng(1).uniform(LOWER, UPPER, size=(7, 2))
     gelu = lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2)))  # noqa: E731
     np.testing.assert_allclose(net(torch.tensor(x)).detach().numpy(), numpy_forward(net, x, gelu),
@@ -105,7 +105,7 @@ def test_scaling_is_saved_in_the_state_dict():
 ])
 def test_initialisation_scale_and_zero_biases(init, activation, expected_std):
     torch.manual_seed(0)
-    net = MLP([0, 0], [1, 1], 1, width=200, depth=2, activation_name=activation, init=init)
+    net = MLP([0, 0], [1, 1], 1, width=200, depth=2, activation=activation, init=init)
     hidden = linears(net)[1]  # 200 x 200
     std = hidden.weight.detach().numpy().std()
     assert std == pytest.approx(expected_std(200, 200), rel=0.05)
@@ -130,7 +130,7 @@ def test_same_seed_same_network():
 @pytest.mark.parametrize("init", INITS)
 def test_build_network_from_config_reproduces_outputs(activation, init):
     torch.manual_seed(1)
-    net = MLP(np.array(LOWER), np.array(UPPER), 3, width=9, depth=3, activation_name=activation, init=init)
+    net = MLP(np.array(LOWER), np.array(UPPER), 3, width=9, depth=3, activation=activation, init=init)
     config = json.loads(json.dumps(net.config))  # as stored in a result file
     before = copy.deepcopy(config)
     rebuilt = build_network(config)
@@ -142,7 +142,7 @@ def test_build_network_from_config_reproduces_outputs(activation, init):
 
 
 def test_config_records_the_arguments():
-    net = MLP((-1, 0), (1, 2), 2, width=4, depth=3, activation_name="sin", init="kaiming")
+    net = MLP((-1, 0), (1, 2), 2, width=4, depth=3, activation="sin", init="kaiming")
     assert net.config == {"type": "mlp", "lower": [-1.0, 0.0], "upper": [1.0, 2.0], "outputs": 2,
                           "width": 4, "depth": 3, "activation": "sin", "init": "kaiming"}
 
@@ -166,7 +166,7 @@ def finite_differences(fn, x, h=1e-3):
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_fields_derivatives_through_the_mlp_match_finite_differences(activation):
     torch.manual_seed(2)
-    net = MLP(LOWER, UPPER, 2, width=12, depth=3, activation_name=activation).double()
+    net = MLP(LOWER, UPPER, 2, width=12, depth=3, activation=activation).double()
     x = np.random.default_rng(2).uniform(LOWER, UPPER, size=(10, 2))
     pts = torch.tensor(x, requires_grad=True)
     f = Fields(pts, net(pts), ["u", "v"], ["x", "t"])
@@ -189,7 +189,7 @@ def test_sizes_below_one_are_value_errors(kwargs):
 
 def test_unknown_activation_is_a_value_error_naming_it():
     with pytest.raises(ValueError, match="'relu'"):
-        MLP(LOWER, UPPER, 1, activation_name="relu")
+        MLP(LOWER, UPPER, 1, activation="relu")
 
 
 def test_unknown_init_is_a_value_error_naming_it():
