@@ -28,7 +28,7 @@ from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, 
 from pinnsolve.references import burgers_cole_hopf
 from pinnsolve.sampling import SAMPLERS
 from pinnsolve.solve import default_axis_points
-from pinnsolve.train import DTYPES, LBFGSConfig, TrainingConfig
+from pinnsolve.train import DTYPES, AdaptiveSampling, LBFGSConfig, TrainingConfig
 from pinnsolve.weighting import WEIGHTINGS, Fixed, Weighting
 
 TOP_LEVEL = ("name", "description", "variables", "fields", "params", "pde", "conditions", "reference",
@@ -71,7 +71,7 @@ class RunSpec:
     problem: Problem
     network: dict
     optimizer: dict
-    weighting: Fixed
+    weighting: Weighting
     training: TrainingConfig
     axes: dict[str, np.ndarray]
     output_dir: Path
@@ -402,8 +402,9 @@ def _points(value: Any, path: str, problem: Problem) -> dict[str, int]:
 
 
 def _training(value: Any, problem: Problem) -> TrainingConfig:
-    raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "seed", "log_every",
-                                       "schedule", "clip_grad_norm", "early_stopping", "lbfgs", "device", "dtype"))
+    raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "adaptive", "seed",
+                                       "log_every", "schedule", "clip_grad_norm", "early_stopping", "lbfgs", "device",
+                                       "dtype"))
     iterations = _integer(raw.get("iterations", 10_000), "training.iterations", 0, 10**9)
     schedule = None
     if raw.get("schedule") is not None:
@@ -422,7 +423,14 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         stopping = _mapping(raw["early_stopping"], "training.early_stopping", ("patience", "min_delta"))
         stopping = {"patience": _integer(stopping.get("patience", 1000), "training.early_stopping.patience", 1, 10**9),
                     "min_delta": _number(stopping.get("min_delta", 0.0), "training.early_stopping.min_delta", non_negative=True)}
-    lbfgs = _mapping(raw.get("lbfgs", {}), "training.lbfgs", ("iterations", "dtype", "history", "points"))
+    lbfgs = _mapping(raw.get("lbfgs", {}), "training.lbfgs", ("iterations", "dtype", "history", "points", "resample_every"))
+    adaptive = None
+    if raw.get("adaptive") is not None:
+        options = _mapping(raw["adaptive"], "training.adaptive", ("k", "c", "candidates"))
+        adaptive = AdaptiveSampling(k=_number(options.get("k", 1.0), "training.adaptive.k", non_negative=True),
+                                    c=_number(options.get("c", 1.0), "training.adaptive.c", non_negative=True),
+                                    candidates=_integer(options.get("candidates", 65536), "training.adaptive.candidates",
+                                                        1, 10_000_000))
     device = _string(raw.get("device", "cpu"), "training.device")
     if device.split(":")[0] not in ("cpu", "cuda"):
         raise SpecError("training.device", f"expected 'cpu' or 'cuda' (optionally 'cuda:N'), got {device!r}")
@@ -433,6 +441,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         points=_points(raw.get("points", {}), "training.points", problem),
         sampler=_choice(raw.get("sampler", "sobol"), "training.sampler", SAMPLERS),
         resample_every=_integer(raw.get("resample_every", 0), "training.resample_every", 0, 10**9),
+        adaptive=adaptive,
         seed=_integer(raw.get("seed", 0), "training.seed", 0, 2**32 - 1),
         log_every=_integer(raw.get("log_every", 100), "training.log_every", 1, 10**9),
         schedule=schedule,
@@ -442,7 +451,8 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
             iterations=_integer(lbfgs.get("iterations", 0), "training.lbfgs.iterations", 0, 10**9),
             dtype=_choice(lbfgs.get("dtype", "auto"), "training.lbfgs.dtype", ("auto",) + tuple(DTYPES)),
             history=_integer(lbfgs.get("history", 50), "training.lbfgs.history", 1, 1000),
-            points=_points(lbfgs.get("points", {}), "training.lbfgs.points", problem)),
+            points=_points(lbfgs.get("points", {}), "training.lbfgs.points", problem),
+            resample_every=_integer(lbfgs.get("resample_every", 0), "training.lbfgs.resample_every", 0, 10**9)),
         device=device,
         dtype=_choice(raw.get("dtype", "float32"), "training.dtype", DTYPES),
     )

@@ -30,11 +30,25 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 @dataclass
+class AdaptiveSampling:
+    """Residual-based adaptive distribution, RAD (Wu, Zhu, Tan, Kartha & Lu, "A comprehensive study
+    of non-adaptive and residual-based adaptive sampling for physics-informed neural networks",
+    CMAME 403, 2023, eq. 2): interior points are drawn from ``candidates`` quasi-random points with
+    probability p(x) ∝ ε(x)^k / mean(ε^k) + c, ε the residual magnitude. k = 1, c = 1 is the
+    paper's robust choice: half the points follow the residual, half stay spread out."""
+
+    k: float = 1.0
+    c: float = 1.0
+    candidates: int = 65536
+
+
+@dataclass
 class LBFGSConfig:
     iterations: int = 0          # 0: no polish phase
     dtype: str = "auto"          # "auto": the first phase's dtype, promoted to float64 when float32 stalls
     history: int = 50
     points: dict[str, int] = field(default_factory=dict)  # per term; defaults to the first phase's
+    resample_every: int = 0      # 0: one point set; else new points (and a fresh L-BFGS) this often
 
 
 @dataclass
@@ -43,6 +57,7 @@ class TrainingConfig:
     points: dict[str, int] = field(default_factory=dict)  # per term: "pde" and each condition's name
     sampler: str = "sobol"
     resample_every: int = 0      # 0: keep the first points
+    adaptive: AdaptiveSampling | None = None  # how interior points are resampled; None: quasi-random
     seed: int = 0
     log_every: int = 100
     schedule: dict | None = None  # {"type": "exponential" | "cosine" | "plateau", ...options}
@@ -103,7 +118,16 @@ class Trainer:
 
     def sample(self, counts: Mapping[str, int]) -> dict[str, torch.Tensor]:
         problem = self.problem
-        points = {"pde": self.sampler.interior(problem.domain, counts.get("pde", DEFAULT_PDE_POINTS))}
+        n = counts.get("pde", DEFAULT_PDE_POINTS)
+        adaptive = self.config.adaptive
+        if adaptive is None or self.step == 0:  # an untrained network's residual says nothing yet
+            points = {"pde": self.sampler.interior(problem.domain, n)}
+        else:
+            candidates = self.sampler.interior(problem.domain, max(adaptive.candidates, n))
+            density = self.residual_magnitude(candidates) ** adaptive.k
+            density = density / density.mean() + adaptive.c
+            chosen = self.sampler.rng.choice(len(candidates), size=n, replace=False, p=density / density.sum())
+            points = {"pde": candidates[chosen]}
         for name, condition in zip(problem.condition_names, problem.conditions):
             points[name] = condition.sample(self.sampler, problem.domain, counts.get(name, DEFAULT_CONDITION_POINTS))
         return {k: torch.tensor(v, dtype=self.dtype, device=self.device) for k, v in points.items()}
@@ -116,6 +140,15 @@ class Trainer:
         for name, condition in zip(problem.condition_names, problem.conditions):
             losses[name] = condition.residual(self._fields(batches[name]), problem.params, problem.domain).square().mean()
         return losses
+
+    def residual_magnitude(self, points: np.ndarray, chunk: int = 16384) -> np.ndarray:
+        """|r| at each point (the Euclidean norm over all residual terms), without a parameter graph."""
+        values = []
+        for part in torch.tensor(points, dtype=self.dtype, device=self.device).split(chunk):
+            f = self._fields(part)
+            squares = sum(residual(f, self.problem.params).detach().square() for residual in self.problem.residuals.values())
+            values.append(torch.as_tensor(squares).expand(len(part)).sqrt().double().cpu().numpy())
+        return np.concatenate(values)
 
     def _fields(self, points: torch.Tensor) -> Fields:
         points = points.detach().requires_grad_(True)
@@ -185,9 +218,14 @@ class Trainer:
             last.update(losses, total=total.detach())
             return total
 
-        stalls = 0
+        stalls, since_sampled = 0, 0
         while self.step < end:
+            if config.resample_every and since_sampled >= config.resample_every:
+                batches, since_sampled = self.sample(config.points or self.config.points), 0
+                optimizer = self._new_lbfgs()  # the curvature pairs belong to the old objective
             chunk = min(self.config.log_every, end - self.step)
+            if config.resample_every:
+                chunk = min(chunk, config.resample_every - since_sampled)
             # A generous evaluation budget, so a chunk ends on its iteration count unless L-BFGS stalls.
             optimizer.param_groups[0].update(max_iter=chunk, max_eval=10 * chunk)
             state = optimizer.state[optimizer.param_groups[0]["params"][0]]
@@ -195,6 +233,7 @@ class Trainer:
             optimizer.step(closure)
             done = state["n_iter"] - before
             self.step += max(done, 1)
+            since_sampled += max(done, 1)
             total = last.pop("total")
             self._log(last, total, optimizer)
             if done == chunk:

@@ -11,7 +11,7 @@ from pinnsolve.domain import Domain
 from pinnsolve.optim.schedules import build_schedule
 from pinnsolve.problem import Dirichlet, Problem
 from pinnsolve.solve import build_model, solve
-from pinnsolve.train import History, LBFGSConfig, Trainer, TrainingConfig, TrainingDiverged
+from pinnsolve.train import AdaptiveSampling, History, LBFGSConfig, Trainer, TrainingConfig, TrainingDiverged
 
 POINTS = {"pde": 32, "boundary": 8}
 
@@ -319,3 +319,59 @@ def test_seed_makes_runs_bit_identical():
     assert not np.array_equal(a.solution["u"], c.solution["u"])
     assert not np.array_equal(a.history["total"], c.history["total"])
     assert any(not np.array_equal(a.model_state[k], c.model_state[k]) for k in a.model_state)
+
+
+# -- adaptive sampling and the L-BFGS safeguards -------------------------------------------------
+
+def test_adaptive_sampling_follows_the_residual_density():
+    """Residual r = x on [0, 1]: RAD draws with p(x) ∝ x/mean(x) + c = 2x + c. For c = 0 the mean of
+    the points is ∫2x² = 2/3; for c = 1, p = x + 1/2 and the mean is 1/3 + 1/4 = 7/12 (uniform: 1/2)."""
+    problem = Problem(Domain(x=(0.0, 1.0)), ["u"], lambda f, p: f.x + 0.0 * f.u)
+    for c, mean in ((0.0, 2 / 3), (1.0, 7 / 12)):
+        trainer = make_trainer(problem, adaptive=AdaptiveSampling(k=1.0, c=c, candidates=200_000), dtype="float64")
+        trainer.network.double()
+        trainer.step = 1  # at step 0 the points are plain quasi-random
+        points = trainer.sample({"pde": 20_000})["pde"].numpy()[:, 0]
+        assert abs(points.mean() - mean) < 0.01
+        assert len(np.unique(points)) == len(points)  # drawn without replacement
+
+
+def test_first_draw_ignores_the_untrained_residual():
+    problem = Problem(Domain(x=(0.0, 1.0)), ["u"], lambda f, p: f.x + 0.0 * f.u)
+    trainer = make_trainer(problem, adaptive=AdaptiveSampling(k=1.0, c=0.0))
+    assert abs(trainer.sample({"pde": 4096})["pde"].numpy().mean() - 0.5) < 0.01
+
+
+def test_residual_magnitude_is_the_norm_over_residual_terms():
+    problem = Problem(Domain(x=(0.0, 1.0)), ["u"], {"a": lambda f, p: 3 * f.x + 0.0 * f.u, "b": lambda f, p: 4 * f.x + 0.0 * f.u})
+    trainer = make_trainer(problem, dtype="float64")
+    trainer.network.double()
+    x = np.linspace(0, 1, 11)[:, None]
+    np.testing.assert_allclose(trainer.residual_magnitude(x, chunk=4), 5 * x[:, 0], rtol=1e-12)
+
+
+def test_lbfgs_resamples_and_restarts_on_schedule():
+    trainer = make_trainer(poisson(), iterations=2, log_every=100,
+                           lbfgs=LBFGSConfig(iterations=12, dtype="float64", resample_every=5))
+    draws = []
+    original = trainer.sample
+    trainer.sample = lambda counts: draws.append(trainer.step) or original(counts)
+    trainer.run()
+    assert draws == [0, 2, 7, 12]  # the first phase, the L-BFGS start, then every 5 L-BFGS iterations
+    assert trainer.history.arrays()["step"].tolist() == [2, 7, 12, 14]
+
+
+def test_auto_precision_moves_to_float64_when_float32_stalls_then_stops():
+    """A loss with exactly zero gradient stalls every line search: float32 is given up for float64,
+    and when float64 stalls too the polish ends early instead of spinning."""
+    trainer = make_trainer(constant_loss(), iterations=1, log_every=10, lbfgs=LBFGSConfig(iterations=100, dtype="auto"))
+    trainer.run()
+    assert next(trainer.network.parameters()).dtype == torch.float64
+    assert trainer.step < 1 + 100
+
+
+def test_fixed_precision_stops_instead_of_promoting():
+    trainer = make_trainer(constant_loss(), iterations=1, log_every=10, lbfgs=LBFGSConfig(iterations=100, dtype="float32"))
+    trainer.run()
+    assert next(trainer.network.parameters()).dtype == torch.float32
+    assert trainer.step < 1 + 100
