@@ -92,31 +92,20 @@ def _slices_figure(result: Result):
 
 
 def _history_figure(result: Result):
+    """Loss per term, then (when recorded) the weights and the relative error, one panel each."""
     history = result.history
     steps = history["step"]
-    weights = sorted(k for k in history if k.startswith("weight/"))
-    errors = sorted(k for k in history if k.startswith("rel_l2/"))
-    panels = 1 + bool(weights) + bool(errors)
-    figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.8), squeeze=False)
-    ax = axes[0, 0]
-    ax.semilogy(steps, history["total"], "k-", lw=2, label="total")
-    for key in sorted(k for k in history if k.startswith("loss/")):
-        ax.semilogy(steps, history[key], lw=1, label=key.removeprefix("loss/"))
-    ax.set(xlabel="step", title="loss")
-    ax.legend(fontsize=8)
-    column = 1
-    if weights:
-        ax = axes[0, column]
-        for key in weights:
-            ax.plot(steps, history[key], label=key.removeprefix("weight/"))
-        ax.set(xlabel="step", title="loss weights")
-        ax.legend(fontsize=8)
-        column += 1
-    if errors:
-        ax = axes[0, column]
-        for key in errors:
-            ax.semilogy(steps, history[key], label=key.removeprefix("rel_l2/"))
-        ax.set(xlabel="step", title="relative L2 error")
+    panels = [(prefix, title, log) for prefix, title, log in
+              (("loss/", "loss", True), ("weight/", "loss weights", False), ("rel_l2/", "relative L2 error", True))
+              if any(k.startswith(prefix) for k in history)]
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+    for ax, (prefix, title, log) in zip(axes[0], panels):
+        draw = ax.semilogy if log else ax.plot
+        if prefix == "loss/":
+            draw(steps, history["total"], "k-", lw=2, label="total")
+        for key in sorted(k for k in history if k.startswith(prefix)):
+            draw(steps, history[key], lw=1, label=key.removeprefix(prefix))
+        ax.set(xlabel="step", title=title)
         ax.legend(fontsize=8)
     figure.tight_layout()
     return figure

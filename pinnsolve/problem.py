@@ -48,6 +48,11 @@ def _evaluate(value: Value, f: Fields, p: Params) -> torch.Tensor | float:
     return value(f, p) if callable(value) else float(value)
 
 
+def _along(field: str, variable: str, order: int) -> str:
+    """The name of the ``order``-th derivative of ``field`` along ``variable`` (``u``, ``u_t``, ``u_tt``)."""
+    return field + ("_" + variable * order if order else "")
+
+
 @dataclass
 class Condition:
     """Base of all conditions: which field, and the loss-term name (defaults to the kind)."""
@@ -79,8 +84,7 @@ class Initial(Condition):
         return [domain.side(f"{self.variable}=min", "variable")]
 
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
-        name = self.field + ("_" + self.variable * self.order if self.order else "")
-        return f[name] - _evaluate(self.value, f, p)
+        return f[_along(self.field, self.variable, self.order)] - _evaluate(self.value, f, p)
 
 
 @dataclass
@@ -143,7 +147,7 @@ class Periodic(Condition):
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
         gaps = []
         for order in range(self.derivatives + 1):
-            values = f[self.field + ("_" + self.variable * order if order else "")]
+            values = f[_along(self.field, self.variable, order)]
             lower, upper = values.chunk(2)
             gaps.append(upper - lower)
         return torch.cat(gaps)
