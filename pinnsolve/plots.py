@@ -92,14 +92,20 @@ def _slices_figure(result: Result):
 
 
 def _history_figure(result: Result):
-    """Loss per term, then (when recorded) the weights and the relative error, one panel each."""
+    """Loss per term, then (when recorded) the loss weights, the relative error, the AdaResNet skip
+    weights and the layer weight norms, one panel each."""
     history = result.history
     steps = history["step"]
     panels = [(prefix, title, log) for prefix, title, log in
-              (("loss/", "loss", True), ("weight/", "loss weights", False), ("rel_l2/", "relative L2 error", True))
+              (("loss/", "loss", True), ("weight/", "loss weights", False), ("rel_l2/", "relative L2 error", True),
+               ("skip/", "skip weights", False), ("norm/", "layer weight norms", False))
               if any(k.startswith(prefix) for k in history)]
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
-    for ax, (prefix, title, log) in zip(axes[0], panels):
+    columns = min(len(panels), 3)
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.8 * rows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, (prefix, title, log) in zip(axes.flat, panels):
         draw = ax.semilogy if log else ax.plot
         if prefix == "loss/":
             draw(steps, history["total"], "k-", lw=2, label="total")

@@ -10,7 +10,8 @@ Layout (every array in float64)::
     /reference/<field> reference on the grid, when the problem has one
     /error/<field>     pointwise prediction − reference
     /metrics/<field>   attrs rel_l2 (‖e‖₂/‖ref‖₂) and max_abs (max |e|)
-    /history/...       step, time, lr, total, loss/<term>, weight/<term>, rel_l2/<field>, one row per log
+    /history/...       step, time, lr, precision (bits), total, loss/<term>, weight/<term>, rel_l2/<field>,
+                       norm/<layer> (weight norms), skip/<block> (AdaResNet), one row per log
     /model             attr ``config`` (JSON, rebuilds the network) and one dataset per weight tensor
 
 Files are written to a temporary name beside the target, flushed to disk and renamed over it, so a

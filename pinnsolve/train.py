@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from pinnsolve.derivatives import Fields
+from pinnsolve.nets.monitor import weight_summary
 from pinnsolve.optim.schedules import build_schedule
 from pinnsolve.problem import Problem
 from pinnsolve.sampling import Sampler
@@ -125,7 +126,10 @@ class Trainer:
         else:
             candidates = self.sampler.interior(problem.domain, max(adaptive.candidates, n))
             density = self.residual_magnitude(candidates) ** adaptive.k
-            density = density / density.mean() + adaptive.c
+            mean = density.mean()
+            # A residual that vanishes everywhere carries no information: fall back to even sampling.
+            # The tiny floor keeps enough candidates drawable when c = 0 and the residual is sparse.
+            density = density / mean + adaptive.c + 1e-12 if 0 < mean < np.inf else np.ones_like(density)
             chosen = self.sampler.rng.choice(len(candidates), size=n, replace=False, p=density / density.sum())
             points = {"pde": candidates[chosen]}
         for name, condition in zip(problem.condition_names, problem.conditions):
@@ -204,6 +208,10 @@ class Trainer:
             self.dtype = DTYPES[config.dtype]
         self.network.to(dtype=self.dtype)
         batches = self.sample(config.points or self.config.points)
+        if self.step == 0:  # no first phase: let the weighting see the losses once
+            parameters = [p for p in self.network.parameters() if p.requires_grad]
+            losses = self.losses(batches)
+            self.weights = self.weighting(losses, 0, GradientContext(losses, parameters))
         weights = dict(self.weights)  # L-BFGS needs one fixed objective: the weights are frozen
         end = self.step + config.iterations
         optimizer = self._new_lbfgs()
@@ -232,8 +240,8 @@ class Trainer:
             before = state.get("n_iter", 0)
             optimizer.step(closure)
             done = state["n_iter"] - before
-            self.step += max(done, 1)
-            since_sampled += max(done, 1)
+            self.step += done
+            since_sampled += done
             total = last.pop("total")
             self._log(last, total, optimizer)
             if done == chunk:
@@ -259,9 +267,11 @@ class Trainer:
 
     def _log(self, losses: Mapping[str, torch.Tensor], total: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
         row = {"step": self.step, "time": time.perf_counter() - self._started,
-               "lr": optimizer.param_groups[0]["lr"], "total": float(total.detach())}
+               "lr": optimizer.param_groups[0]["lr"], "precision": torch.finfo(self.dtype).bits,
+               "total": float(total.detach())}
         row |= {f"loss/{name}": float(loss.detach()) for name, loss in losses.items()}
         row |= {f"weight/{name}": float(self.weights[name]) for name in losses}
+        row |= weight_summary(self.network)
         if self.monitor is not None:
             row |= dict(self.monitor())
         self.history.log(**row)

@@ -109,7 +109,7 @@ class ReLoBRaLo:
 
     def __call__(self, losses, step, ctx) -> dict[str, float]:
         names = list(losses)
-        now = np.array([float(losses[name]) for name in names])
+        now = np.array([float(losses[name].detach()) for name in names])
         if self._first is None:
             self._first = dict(zip(names, now.tolist()))
             weights = np.ones(len(names))
@@ -197,7 +197,8 @@ class GradNormAnnealing:
         if self.mode == "max":
             missing = [name for name in self.residual_terms if name not in names]
             if missing:
-                raise ValueError(f"residual term {missing[0]!r} is not a loss term; terms are {', '.join(names)}")
+                raise ValueError(f"residual term {missing[0]!r} is not a loss term; terms are {', '.join(names)}: "
+                                 "pass residual_terms naming the problem's residuals")
             others = [name for name in names if name not in self.residual_terms]
             if not others:
                 return

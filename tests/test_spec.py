@@ -62,13 +62,14 @@ def test_burgers_bundle():
 
     assert spec.network["type"] == "mlp" and spec.network["width"] == 20 and spec.network["depth"] == 8
     assert spec.network["activation"] == "tanh"
+    assert spec.network["output_transform"] == {"u": "-sin(pi*x) + t*(1 - x**2)*u"}
     assert spec.optimizer == {"type": "adan", "lr": 2.0e-3}
     training = spec.training
     assert training.iterations == 2000
     assert training.points == {"pde": 4000, "initial": 256, "boundary": 256}
     assert training.resample_every == 100
     assert training.schedule == {"type": "exponential", "factor": 0.1}
-    assert training.lbfgs.iterations == 3000 and training.lbfgs.dtype == "float32"
+    assert training.lbfgs.iterations == 4000 and training.lbfgs.dtype == "auto" and training.lbfgs.history == 100
     assert training.lbfgs.points == {"pde": 10000, "initial": 400, "boundary": 400}
     assert training.dtype == "float32" and training.device == "cpu" and training.seed == 0
 
