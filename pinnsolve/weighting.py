@@ -146,27 +146,44 @@ class GradNormAnnealing:
 
     ``mode="max"`` (default): S. Wang, Y. Teng and P. Perdikaris, "Understanding and mitigating
     gradient flow pathologies in physics-informed neural networks", SIAM J. Sci. Comput. 43(5), 2021,
-    Algorithm 1. For each term i that is not a residual (PDE) term::
+    Algorithm 1, as the authors' released code computes it (GradientPathologiesPINNs,
+    ``Helmholtz/Helmholtz2D_model_tf.py``). For each term i that is not a residual (PDE) term, with
+    λ_i its current weight::
 
-        λ̂_i = max_θ |∇_θ L_pde| / mean_θ |∇_θ L_i|                                             (3)
+        λ̂_i = max_θ |∇_θ L_pde| / mean_θ |∇_θ (λ_i L_i)| = max_θ |∇_θ L_pde| / (λ_i mean_θ |∇_θ L_i|)   (3)
 
-    max and mean over all gradient entries of all trainable parameters. The residual terms are
-    ``residual_terms`` (the spec passes the problem's residual names); with several, the numerator
-    is the max over all of their gradients. Residual terms weigh 1. (Only this mode uses
-    ``residual_terms``.)
+    max and mean over all gradient entries of all trainable parameters (weights and biases alike;
+    the released code uses the weight matrices only and averages per-layer means, a detail not
+    followed here). The denominator is the gradient of the WEIGHTED term, as in the released code,
+    where the term's loss already carries its weight. The residual terms are ``residual_terms``
+    (the spec passes the problem's residual names); with several, the numerator is the max over
+    all of their gradients. Residual terms weigh 1. (Only this mode uses ``residual_terms``.)
 
-    ``mode="l2"``: S. Wang, S. Sankaran, H. Wang and P. Perdikaris, "An Expert's Guide to Training
-    Physics-informed Neural Networks", arXiv:2308.08468 (2023). Every term, residuals included::
+    ``mode="l2"``: after S. Wang, S. Sankaran, H. Wang and P. Perdikaris, "An Expert's Guide to
+    Training Physics-informed Neural Networks", arXiv:2308.08468 (2023), with the same weighted
+    reading: every term, residuals included, gets::
 
-        λ̂_i = Σ_j ‖∇_θ L_j‖₂ / ‖∇_θ L_i‖₂                                                       (4)
+        λ̂_i = Σ_j λ_j ‖∇_θ L_j‖₂ / (λ_i ‖∇_θ L_i‖₂)                                             (4)
 
-    Both then take the moving average of Algorithm 1 as printed, with ``alpha`` on the NEW estimate::
+    all from the weights before the update. (The authors' jaxpi code uses the unweighted norms
+    ‖∇_θ L_j‖₂ and their mean rather than their sum; (4) departs from it, to match mode "max".)
 
-        λ_i ← (1 − α) λ_i + α λ̂_i,    α = 0.9 by default,  λ_i = 1 initially                    (5)
+    Both then take the moving average with ``alpha`` on the NEW estimate::
 
-    The authors' released code (GradientPathologiesPINNs, and jaxpi for the Expert's guide) applies
-    0.9 to the OLD value instead, λ_i ← 0.9 λ_i + 0.1 λ̂_i: pass ``alpha=0.1`` to reproduce it.
-    (jaxpi also uses the mean, not the sum, of the norms in (4): every weight is 1/m of ours.)
+        λ_i ← (1 − α) λ_i + α λ̂_i,    α = 0.1 by default,  λ_i = 1 initially                    (5)
+
+    so with the default, 0.9 sits on the OLD value, λ_i ← 0.9 λ_i + 0.1 λ̂_i, as in the released
+    code (Algorithm 1 as printed reads α = 0.9 on the new estimate instead).
+
+    Why not Algorithm 1 read literally (unweighted denominator, α = 0.9)? It runs away. Measured on
+    Helmholtz (Δu + k²u = q on (−1, 1)², u = sin(πx) sin(4πy), Adam 1e-3, 128 points per term): as
+    the boundary loss shrinks so does its gradient, the boundary weight climbs to 1e7, the boundary
+    term swamps the residual, the PDE loss never decreases, and the relative error is still 1.0
+    after 10,000 steps (fixed weights: 1.7, then improving). With the weighted denominator (3) the
+    update is a negative feedback: a larger λ_i lowers its own estimate, and with constant
+    gradients the weight settles at the fixed point λ_i = sqrt(max|∇L_pde| / mean|∇L_i|) (in mode
+    "l2": λ_i = Σ_j sqrt(‖∇L_j‖) / sqrt(‖∇L_i‖)). With both changes the Helmholtz boundary weight
+    settles around 50–80, as in the paper's figures, and training proceeds.
 
     Updates happen at steps 0, every, 2·every, ... (Algorithm 1 updates every step, its released
     code every 10, hence ``every=10``); the weights are held in between, and only update steps ask
@@ -174,7 +191,7 @@ class GradNormAnnealing:
     gradient vanishes, e.g. one independent of the parameters) keeps that term's previous weight.
     """
 
-    def __init__(self, alpha: float = 0.9, every: int = 10, mode: str = "max", residual_terms: Iterable[str] = ("pde",)):
+    def __init__(self, alpha: float = 0.1, every: int = 10, mode: str = "max", residual_terms: Iterable[str] = ("pde",)):
         self.alpha = _fraction("alpha", alpha)
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive integer, got {every!r}")
@@ -194,6 +211,7 @@ class GradNormAnnealing:
         return {name: self._weights[name] for name in losses}
 
     def _update(self, names: list[str], ctx: GradientContext) -> None:
+        weight = self._weights  # the weights before this update: every ratio below uses them
         if self.mode == "max":
             missing = [name for name in self.residual_terms if name not in names]
             if missing:
@@ -203,9 +221,11 @@ class GradNormAnnealing:
             if not others:
                 return
             top = max(float(_flat(ctx.gradients(name)).abs().max()) for name in self.residual_terms)
-            ratios = {name: (top, float(_flat(ctx.gradients(name)).abs().mean())) for name in others}
+            # mean |∇(λ_i L_i)| = λ_i mean |∇L_i|: the weighted term's gradient (eq. 3)
+            ratios = {name: (top, weight[name] * float(_flat(ctx.gradients(name)).abs().mean())) for name in others}
         else:
-            norms = {name: float(torch.linalg.vector_norm(_flat(ctx.gradients(name)))) for name in names}
+            # ‖∇(λ_j L_j)‖ = λ_j ‖∇L_j‖ (eq. 4)
+            norms = {name: weight[name] * float(torch.linalg.vector_norm(_flat(ctx.gradients(name)))) for name in names}
             total = sum(norms.values())
             ratios = {name: (total, norm) for name, norm in norms.items()}
         for name, (numerator, denominator) in ratios.items():

@@ -304,12 +304,13 @@ def flat_gradient(loss, params):
 
 
 def gradnorm_by_hand(losses, params, previous, alpha, mode, residuals=("pde",)):
+    """One update, from the weights ``previous``: the denominators are the WEIGHTED terms' gradients."""
     g = {name: flat_gradient(loss, params) for name, loss in losses.items()}
     if mode == "max":
         top = max(np.abs(g[r]).max() for r in residuals)
-        estimate = {n: top / np.abs(g[n]).mean() for n in g if n not in residuals}
+        estimate = {n: top / (previous[n] * np.abs(g[n]).mean()) for n in g if n not in residuals}
     else:
-        norms = {n: np.linalg.norm(v) for n, v in g.items()}
+        norms = {n: previous[n] * np.linalg.norm(v) for n, v in g.items()}
         estimate = {n: sum(norms.values()) / norms[n] for n in g}
     return {n: (1 - alpha) * previous[n] + alpha * estimate[n] if n in estimate else previous[n] for n in g}
 
@@ -317,7 +318,7 @@ def gradnorm_by_hand(losses, params, previous, alpha, mode, residuals=("pde",)):
 @pytest.mark.parametrize("mode", ["max", "l2"])
 def test_gradnorm_matches_the_formula_and_holds_between_updates(mode):
     net, params, losses_at = tiny_problem()
-    strategy = GradNormAnnealing(mode=mode)  # alpha 0.9, every 10
+    strategy = GradNormAnnealing(mode=mode)  # alpha 0.1, every 10
     optimizer = torch.optim.SGD(params, lr=1e-2)
     expected = {n: 1.0 for n in NAMES}
     updates = 0
@@ -326,7 +327,7 @@ def test_gradnorm_matches_the_formula_and_holds_between_updates(mode):
         CountingContext.calls = []
         got = strategy(losses, step, CountingContext(losses, params))
         if step % 10 == 0:
-            expected = gradnorm_by_hand(losses, params, expected, 0.9, mode)
+            expected = gradnorm_by_hand(losses, params, expected, 0.1, mode)
             assert CountingContext.calls  # update steps do ask for gradients
             updates += 1
         else:
@@ -341,14 +342,81 @@ def test_gradnorm_matches_the_formula_and_holds_between_updates(mode):
     assert (got["pde"] == 1.0) == (mode == "max")
 
 
-def test_gradnorm_moving_average_puts_alpha_on_the_new_estimate():
+def test_gradnorm_default_alpha_keeps_0_9_on_the_old_weight():
     net, params, losses_at = tiny_problem()
     losses = losses_at(0)
     estimate = gradnorm_by_hand(losses, params, {n: 1.0 for n in NAMES}, 1.0, "max")  # α = 1: λ = λ̂
-    got = GradNormAnnealing(alpha=0.9)(losses, 0, GradientContext(losses, params))
+    strategy = GradNormAnnealing()
+    assert strategy.alpha == 0.1
+    got = strategy(losses, 0, GradientContext(losses, params))
     for n in ("initial", "boundary"):
-        assert got[n] == pytest.approx(0.1 * 1.0 + 0.9 * estimate[n], rel=1e-12)
-        assert got[n] != pytest.approx(0.9 * 1.0 + 0.1 * estimate[n], rel=1e-3)
+        assert got[n] == pytest.approx(0.9 * 1.0 + 0.1 * estimate[n], rel=1e-12)
+        assert got[n] != pytest.approx(0.1 * 1.0 + 0.9 * estimate[n], rel=1e-3)
+
+
+@pytest.mark.parametrize("mode", ["max", "l2"])
+def test_gradnorm_divides_by_the_gradient_of_the_weighted_term(mode):
+    net, params, losses_at = tiny_problem()
+    losses = losses_at(0)
+    g = {n: flat_gradient(losses[n], params) for n in NAMES}
+    previous = {"pde": 1.0, "initial": 4.0, "boundary": 0.25} if mode == "max" else {"pde": 3.0, "initial": 0.1, "boundary": 50.0}
+    strategy = GradNormAnnealing(alpha=0.3, every=1, mode=mode)
+    strategy.load_state_dict({"weights": previous})
+    got = strategy(losses, 0, GradientContext(losses, params))
+    if mode == "max":
+        top = np.abs(g["pde"]).max()
+        weighted = {n: top / (previous[n] * np.abs(g[n]).mean()) for n in ("initial", "boundary")}
+        unweighted = {n: top / np.abs(g[n]).mean() for n in ("initial", "boundary")}
+        assert got["pde"] == 1.0
+    else:
+        norm = {n: np.linalg.norm(g[n]) for n in NAMES}
+        total = sum(previous[n] * norm[n] for n in NAMES)
+        weighted = {n: total / (previous[n] * norm[n]) for n in NAMES}
+        unweighted = {n: sum(norm.values()) / norm[n] for n in NAMES}
+    for n in weighted:
+        assert got[n] == pytest.approx(0.7 * previous[n] + 0.3 * weighted[n], rel=1e-12)
+        assert got[n] != pytest.approx(0.7 * previous[n] + 0.3 * unweighted[n], rel=1e-3)
+
+
+class ConstantGradients:
+    """A gradient context whose per-term gradients never change (as if the network were frozen)."""
+
+    def __init__(self, gradients):
+        self._gradients = {n: [torch.tensor(v, dtype=torch.float64)] for n, v in gradients.items()}
+
+    def gradients(self, name):
+        return self._gradients[name]
+
+
+CONSTANT = {"pde": [0.5, -3.0, 2.0, 0.1], "initial": [1e-3, -2e-3, 0.0, 5e-4], "boundary": [0.2, 0.1, -0.4, 0.3]}
+
+
+def test_gradnorm_max_settles_at_the_square_root_fixed_point():
+    """Negative feedback: λ̂ = c / λ with c = max|g_pde| / mean|g_i|, so λ → sqrt(c), not c."""
+    ctx = ConstantGradients(CONSTANT)
+    losses = {n: torch.tensor(1.0) for n in CONSTANT}
+    c = {n: np.abs(CONSTANT["pde"]).max() / np.abs(CONSTANT[n]).mean() for n in ("initial", "boundary")}
+    assert c["initial"] > 2000 and c["boundary"] > 10  # far from sqrt(c): the test tells them apart
+    for start in (1.0, 1e7):  # also from a weight that has run away: it comes back down
+        strategy = GradNormAnnealing(every=1)  # default alpha 0.1
+        strategy.load_state_dict({"weights": {"pde": 1.0, "initial": start, "boundary": start}})
+        for step in range(600):
+            got = strategy(losses, step, ctx)
+        assert got["pde"] == 1.0
+        for n in ("initial", "boundary"):
+            assert got[n] == pytest.approx(np.sqrt(c[n]), rel=1e-9, abs=0)
+
+
+def test_gradnorm_l2_settles_at_its_fixed_point():
+    """In mode l2 the fixed point of λ̂_i = Σ_j λ_j n_j / (λ_i n_i) is λ_i = Σ_j sqrt(n_j) / sqrt(n_i)."""
+    ctx = ConstantGradients(CONSTANT)
+    losses = {n: torch.tensor(1.0) for n in CONSTANT}
+    strategy = GradNormAnnealing(every=1, mode="l2")
+    for step in range(600):
+        got = strategy(losses, step, ctx)
+    root = {n: np.sqrt(np.linalg.norm(CONSTANT[n])) for n in CONSTANT}
+    for n in CONSTANT:
+        assert got[n] == pytest.approx(sum(root.values()) / root[n], rel=1e-9, abs=0)
 
 
 def test_gradnorm_every_one_updates_each_step_and_several_residuals_share_the_max():
@@ -476,7 +544,7 @@ def test_spec_builds_each_strategy():
     assert isinstance(gradnorm, GradNormAnnealing)
     assert (gradnorm.alpha, gradnorm.every, gradnorm.mode, gradnorm.residual_terms) == (0.5, 3, "l2", ("pde",))
     named = spec_with({"type": "gradnorm"}, pde={"heat": "u_t - u_xx", "extra": "u_t"}).weighting
-    assert (named.alpha, named.every, named.mode, named.residual_terms) == (0.9, 10, "max", ("heat", "extra"))
+    assert (named.alpha, named.every, named.mode, named.residual_terms) == (0.1, 10, "max", ("heat", "extra"))
 
 
 @pytest.mark.parametrize("weighting, path", [
