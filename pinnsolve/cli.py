@@ -41,6 +41,7 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     from pinnsolve.plots import save_plots
     from pinnsolve.solve import solve
     from pinnsolve.spec import load_spec
+    from pinnsolve.tensorboard_log import TensorBoardLog
     from pinnsolve.train import TrainingDiverged
 
     overrides = {key: value for key, value in {"training.iterations": iterations, "training.seed": seed,
@@ -56,12 +57,17 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
 
     problem = run_spec.problem
     console.print(f"[bold]{problem.name}[/]: {', '.join(problem.term_names)} on {problem.domain!r}")
-    with _progress(quiet) as report:
+    board = TensorBoardLog(run_spec.output_dir / "tensorboard") if run_spec.tensorboard else None
+    with _progress(quiet) as bar:
+        report = bar if board is None else lambda *args: (bar(*args), board(*args))
         try:
             result = solve(problem, run_spec.network, run_spec.optimizer, run_spec.weighting, run_spec.training,
                            run_spec.axes, spec=run_spec.text, progress=report)
         except TrainingDiverged as error:
             fail(f"training diverged: {error}", status=1)
+        finally:
+            if board is not None:
+                board.close()
     result.save(target)
     written = [target]
     if run_spec.plots:

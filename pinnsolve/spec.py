@@ -27,6 +27,7 @@ from pinnsolve.optim.schedules import SCHEDULES, build_schedule
 from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, Problem
 from pinnsolve.references import burgers_cole_hopf
 from pinnsolve.sampling import SAMPLERS
+from pinnsolve.tensorboard_log import tensorboard_available
 from pinnsolve.solve import default_axis_points
 from pinnsolve.train import DTYPES, AdaptiveSampling, LBFGSConfig, TrainingConfig
 from pinnsolve.weighting import WEIGHTINGS, Fixed, Weighting
@@ -76,6 +77,7 @@ class RunSpec:
     axes: dict[str, np.ndarray]
     output_dir: Path
     plots: bool
+    tensorboard: bool  # also log the history for TensorBoard, in output_dir/tensorboard
     text: str  # the resolved spec as YAML, stored with the result
 
 
@@ -129,6 +131,7 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
         axes=_evaluation(spec.get("evaluation", {}), domain),
         output_dir=Path(_string(_output(spec.get("output", {})).get("dir", f"runs/{name}"), "output.dir")),
         plots=_bool(_output(spec.get("output", {})).get("plots", True), "output.plots"),
+        tensorboard=_output(spec.get("output", {})).get("tensorboard", False),
         text=yaml.safe_dump(spec, sort_keys=False),
     )
 
@@ -485,7 +488,10 @@ def _evaluation(value: Any, domain: Domain) -> dict[str, np.ndarray]:
 
 
 def _output(value: Any) -> dict:
-    return _mapping(value, "output", ("dir", "plots"))
+    output = _mapping(value, "output", ("dir", "plots", "tensorboard"))
+    if _bool(output.get("tensorboard", False), "output.tensorboard") and not tensorboard_available():
+        raise SpecError("output.tensorboard", "needs the tensorboard package: pip install tensorboard (or set false)")
+    return output
 
 
 # -- checking plain values ---------------------------------------------------------------------

@@ -1,0 +1,98 @@
+"""Side-by-side comparisons on Burgers and Helmholtz, 3 seeds each, same budget for every variant.
+
+    python3 benchmarks/compare.py networks     # MLP vs ResNet vs AdaResNet, equal parameter counts
+    python3 benchmarks/compare.py weightings   # fixed vs ReLoBRaLo vs gradient-norm annealing
+
+Prints a markdown table (median over seeds of the final relative L2 error, and of the wall time to
+first reach 1e-2, '—' when a seed never does) and writes a figure of the error against wall time to
+docs/figures/<comparison>.png. Each run uses one process, one after the other: run it on an
+otherwise idle machine, since time-to-accuracy is wall time.
+"""
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pinnsolve import solve  # noqa: E402
+from pinnsolve.spec import load_spec  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 1e-2
+
+# The budget: Burgers gets a shortened schedule of its bundled spec (so that 9 runs take minutes, not
+# an hour); Helmholtz runs as shipped.
+BUDGETS = {
+    "burgers": {"training.iterations": 2000, "training.lbfgs.iterations": 1000, "training.log_every": 50},
+    "helmholtz": {"training.iterations": 10000, "training.log_every": 100},
+}
+
+# Equal parameter counts: an input layer and 8 hidden layers of 20 (Burgers), an input layer and 2
+# hidden layers of 50 (Helmholtz); AdaResNet adds one skip weight per block.
+NETWORKS = {
+    "burgers": {"MLP": {"type": "mlp", "width": 20, "depth": 9},
+                "ResNet": {"type": "resnet", "width": 20, "blocks": 4, "layers_per_block": 2},
+                "AdaResNet": {"type": "adaresnet", "width": 20, "blocks": 4, "layers_per_block": 2}},
+    "helmholtz": {"MLP": {"type": "mlp", "width": 50, "depth": 3},
+                  "ResNet": {"type": "resnet", "width": 50, "blocks": 1, "layers_per_block": 2},
+                  "AdaResNet": {"type": "adaresnet", "width": 50, "blocks": 1, "layers_per_block": 2}},
+}
+WEIGHTINGS = {"fixed": {"type": "fixed"}, "ReLoBRaLo": {"type": "relobralo"}, "grad-norm": {"type": "gradnorm"}}
+
+
+def variants(comparison: str, problem: str) -> dict[str, dict]:
+    if comparison == "networks":
+        keep = load_spec(ROOT / "problems" / f"{problem}.yaml").network.get("output_transform")
+        return {name: {"network": net | ({"output_transform": keep} if keep else {})}
+                for name, net in NETWORKS[problem].items()}
+    return {name: {"weighting": weighting} for name, weighting in WEIGHTINGS.items()}
+
+
+def run(problem: str, overrides: dict, seed: int):
+    spec = load_spec(ROOT / "problems" / f"{problem}.yaml", BUDGETS[problem] | overrides | {"training.seed": seed})
+    result = solve(spec.problem, spec.network, spec.optimizer, spec.weighting, spec.training, spec.axes)
+    history = result.history
+    reached = np.flatnonzero(history["rel_l2/u"] <= TARGET)
+    return (result.metrics["u"]["rel_l2"], history["time"][reached[0]] if len(reached) else None,
+            history["time"], history["rel_l2/u"], sum(v.size for v in result.model_state.values()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("comparison", choices=["networks", "weightings"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--problems", nargs="+", default=list(BUDGETS))
+    args = parser.parse_args()
+
+    figure, axes = plt.subplots(1, len(args.problems), figsize=(6 * len(args.problems), 4.2), squeeze=False)
+    print(f"| problem | {args.comparison[:-1]} | parameters | final rel. L2 (median) | per seed | time to {TARGET:g} (median, s) |")
+    print("|---|---|---:|---:|---|---:|")
+    for ax, problem in zip(axes[0], args.problems):
+        for colour, (name, overrides) in enumerate(variants(args.comparison, problem).items()):
+            runs = [run(problem, overrides, seed) for seed in args.seeds]
+            finals = [r[0] for r in runs]
+            times = [r[1] for r in runs]
+            reached = [t for t in times if t is not None]
+            median_time = f"{statistics.median(reached):.1f}" + ("" if len(reached) == len(times) else
+                                                                   f" ({len(reached)}/{len(times)} seeds)")
+            print(f"| {problem} | {name} | {runs[0][4]} | {statistics.median(finals):.2e} | "
+                  f"{', '.join(f'{e:.1e}' for e in finals)} | {median_time if reached else '—'} |", flush=True)
+            for i, (_, _, time, error, _) in enumerate(runs):
+                ax.semilogy(time, error, color=f"C{colour}", alpha=0.8, label=name if i == 0 else None)
+        ax.axhline(TARGET, color="k", lw=0.8, ls=":")
+        ax.set(title=problem, xlabel="wall time (s)", ylabel="relative L2 error")
+        ax.legend()
+    figure.tight_layout()
+    out = ROOT / "docs" / "figures" / f"{args.comparison}.png"
+    figure.savefig(out, dpi=110)
+    print(f"\nfigure: {out.relative_to(ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
