@@ -87,10 +87,10 @@ def main() -> None:
             finals = [r[0] for r in runs]
             times = [r[1] for r in runs]
             reached = [t for t in times if t is not None]
-            median_time = f"{statistics.median(reached):.1f}" + ("" if len(reached) == len(times) else
-                                                                   f" ({len(reached)}/{len(times)} seeds)")
+            median_time = "—" if not reached else f"{statistics.median(reached):.1f}" + (
+                "" if len(reached) == len(times) else f" ({len(reached)}/{len(times)} seeds)")
             print(f"| {problem} | {name} | {runs[0][4]} | {statistics.median(finals):.2e} | "
-                  f"{', '.join(f'{e:.1e}' for e in finals)} | {median_time if reached else '—'} |", flush=True)
+                  f"{', '.join(f'{e:.1e}' for e in finals)} | {median_time} |", flush=True)
             for i, (_, _, time, error, _) in enumerate(runs):
                 ax.semilogy(time, error, color=f"C{colour}", alpha=0.8, label=name if i == 0 else None)
         ax.axhline(TARGET, color="k", lw=0.8, ls=":")
