@@ -71,17 +71,21 @@ class Condition:
         raise NotImplementedError
 
 
+class _AlongVariable(Condition):
+    """A condition posed on the lower side of its ``variable`` (declared by the subclass)."""
+
+    def sides(self, domain: Domain) -> list[Side]:
+        return [domain.side(f"{self.variable}=min", "variable")]
+
+
 @dataclass
-class Initial(Condition):
+class Initial(_AlongVariable):
     """u = value at ``variable = min`` (``order=1``: the rate ∂u/∂t = value, for wave-type problems)."""
 
     value: Value = 0.0
     variable: str = "t"
     order: int = 0
     kind = "initial"
-
-    def sides(self, domain: Domain) -> list[Side]:
-        return [domain.side(f"{self.variable}=min", "variable")]
 
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
         return f[_along(self.field, self.variable, self.order)] - _evaluate(self.value, f, p)
@@ -128,15 +132,12 @@ class Neumann(_OnSides):
 
 
 @dataclass
-class Periodic(Condition):
+class Periodic(_AlongVariable):
     """u and its first ``derivatives`` derivatives along ``variable`` agree on the two opposite sides."""
 
     variable: str = "x"
     derivatives: int = 1
     kind = "periodic"
-
-    def sides(self, domain: Domain) -> list[Side]:
-        return [domain.side(f"{self.variable}=min", "variable")]
 
     def sample(self, sampler: Sampler, domain: Domain, n: int) -> np.ndarray:
         lower = sampler.on_sides(domain, self.sides(domain), n)

@@ -122,6 +122,7 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
     problem = Problem(domain, fields, residuals, conditions, params, reference, name=name)
 
     training = _training(spec.get("training", {}), problem)
+    output = _output(spec.get("output", {}))
     return RunSpec(
         problem=problem,
         network=_network(spec.get("network", {}), problem),
@@ -129,9 +130,9 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
         weighting=_weighting(spec.get("weighting", {}), problem),
         training=training,
         axes=_evaluation(spec.get("evaluation", {}), domain),
-        output_dir=Path(_string(_output(spec.get("output", {})).get("dir", f"runs/{name}"), "output.dir")),
-        plots=_bool(_output(spec.get("output", {})).get("plots", True), "output.plots"),
-        tensorboard=_output(spec.get("output", {})).get("tensorboard", False),
+        output_dir=Path(_string(output.get("dir", f"runs/{name}"), "output.dir")),
+        plots=_bool(output.get("plots", True), "output.plots"),
+        tensorboard=output.get("tensorboard", False),
         text=yaml.safe_dump(spec, sort_keys=False),
     )
 
