@@ -126,9 +126,12 @@ def problems() -> None:
     folder = next((d for d in PROBLEMS_DIRS if d.is_dir()), None)
     if folder is None:
         fail("no problems/ folder here or beside the package; the bundled specs ship with the source tree")
-    table = Table("spec", "description")
+    # The folder goes in the title so that a long checkout path never squeezes the spec names out.
+    table = Table(title=f"bundled specs in {folder}", title_justify="left")
+    table.add_column("spec", no_wrap=True)
+    table.add_column("description")
     for path in sorted(folder.glob("*.yaml")):
-        table.add_row(str(path), str(yaml.safe_load(path.read_text()).get("description", "")))
+        table.add_row(path.name, str(yaml.safe_load(path.read_text()).get("description", "")))
     console.print(table)
 
 

@@ -237,3 +237,13 @@ def test_problems_lists_the_bundled_specs():
     result = runner.invoke(app, ["problems"])
     assert result.exit_code == 0, (result.output, result.exception)
     assert "burgers.yaml" in result.output and "heat.yaml" in result.output
+
+
+def test_problems_names_every_spec_under_a_long_checkout_path(tmp_path, monkeypatch):
+    folder = tmp_path.joinpath(*["a_rather_long_folder_name"] * 6, "problems")
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "problems" / "heat.yaml", folder / "heat.yaml")
+    monkeypatch.setattr("pinnsolve.cli.PROBLEMS_DIRS", (folder,))
+    result = runner.invoke(app, ["problems"], terminal_width=80)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "heat.yaml" in result.output
