@@ -1,11 +1,13 @@
 """The ``pinnsolve`` command line: run, check, plot, info, problems.
 
 Bad input (a malformed spec, a missing file, an existing result without --force) is reported as one
-line naming the field and the fix, with exit status 2 and no traceback; nothing is written.
+line naming the field and the fix, with exit status 2 and no traceback (``--debug`` adds one);
+nothing is written.
 """
 
 import math
 import sys
+import traceback
 from pathlib import Path
 from typing import Optional
 
@@ -24,9 +26,28 @@ errors = Console(stderr=True)
 PROBLEMS_DIRS = (Path.cwd() / "problems", Path(__file__).resolve().parent.parent / "problems")
 
 
+# Command-line flags that set a spec field: an error in the value names the flag, not the field.
+FLAGS = {"training.iterations": "--iterations", "training.seed": "--seed", "training.device": "--device",
+         "output.dir": "--out"}
+_debug = False
+
+
+@app.callback()
+def options(debug: bool = typer.Option(False, "--debug", help="Show the traceback behind an error message.")) -> None:
+    global _debug
+    _debug = debug
+
+
 def fail(message: str, status: int = 2) -> None:
+    if _debug and sys.exc_info()[0] is not None:
+        traceback.print_exc()
     errors.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(status)
+
+
+def _spec_error(spec: Path, error: SpecError) -> None:
+    flag = FLAGS.get(error.path) if error.line is None else None
+    fail(f"{flag}: {error.message}" if flag else f"{spec}: {error}")
 
 
 @app.command()
@@ -50,7 +71,7 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     try:
         run_spec = load_spec(spec, overrides)
     except SpecError as error:
-        fail(f"{spec}: {error}")
+        _spec_error(spec, error)
     target = run_spec.output_dir / "result.h5"
     if target.exists() and not force:
         fail(f"{target} exists; pass --force to replace it, or --out DIR to write elsewhere")
@@ -84,7 +105,7 @@ def check(spec: Path = typer.Argument(..., help="YAML problem spec.")) -> None:
     try:
         run_spec = load_spec(spec)
     except SpecError as error:
-        fail(f"{spec}: {error}")
+        _spec_error(spec, error)
     problem = run_spec.problem
     console.print(f"{spec}: ok — {problem.name}, fields {', '.join(problem.fields)}, "
                   f"terms {', '.join(problem.term_names)}")

@@ -91,14 +91,64 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> R
         raise SpecError("", f"cannot read spec {str(path)!r}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise SpecError("", f"the spec is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    loader = _Loader(text)
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+        node = loader.get_single_node()
+        document = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
-        raise SpecError("", f"YAML syntax error{where}: {problem}") from None
-    return build_spec(document, overrides, default_name=path.stem)
+        raise SpecError("", f"YAML syntax error: {problem}", *((mark.line + 1, mark.column + 1) if mark else ())) from None
+    finally:
+        loader.dispose()
+    try:
+        return build_spec(document, overrides, default_name=path.stem)
+    except SpecError as error:
+        overridden = any(error.path == key or error.path.startswith(f"{key}.") for key in overrides or {})
+        if not overridden:
+            error.line = _line_of(error.path, _key_lines(node))
+        raise
+
+
+def _key_lines(root: yaml.Node | None) -> dict[str, int]:
+    """The 1-based line of every field path in the YAML node tree (the key's line for a mapping
+    entry, the item's line for a list entry). A node reached again through an alias is not walked
+    again, so recursive or exponentially aliased documents cost only their size."""
+    lines: dict[str, int] = {}
+    seen: set[int] = set()
+    pending = [("", root)]
+    while pending:
+        path, node = pending.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    child = _join(path, key.value)
+                    lines.setdefault(child, key.start_mark.line + 1)
+                    pending.append((child, value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines.setdefault(f"{path}[{i}]", item.start_mark.line + 1)
+                pending.append((f"{path}[{i}]", item))
+    return lines
+
+
+def _line_of(path: str, lines: Mapping[str, int]) -> int | None:
+    """The line of ``path``, or of its nearest enclosing field (a missing key is reported at the
+    line of the mapping it is missing from)."""
+    while path:
+        if path in lines:
+            return lines[path]
+        parent = _LAST_COMPONENT.sub("", path, count=1)
+        if parent == path:  # a key with brackets in it: no enclosing field to fall back to
+            return None
+        path = parent
+    return None
+
+
+_LAST_COMPONENT = re.compile(r"(?:\.[^.\[\]]*|\[\d+\]|^[^.\[\]]*)$")  # ".key", "[3]", or the first key
 
 
 def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, default_name: str = "problem") -> RunSpec:

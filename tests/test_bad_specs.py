@@ -27,6 +27,8 @@ def test_corpus_is_complete_and_large():
     specs = {p.name for p in BAD.glob("*.yaml")} - {"expected.yaml"}
     assert specs == set(EXPECTED), "every bad spec has an expectation, and every expectation a file"
     assert len(EXPECTED) >= 30
+    unlocated = [n for n in EXPECTED if not EXPECTED[n].startswith("line ")]
+    assert len(unlocated) <= 10, "only errors about the whole document go without a line number"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -34,9 +36,11 @@ def test_load_spec_message(name):
     with pytest.raises(SpecError) as caught:
         load_spec(BAD / name)
     assert str(caught.value) == EXPECTED[name]
-    # The message is "<path>: <what is wrong>", the path being the field the error is about.
+    # The message is "line <n>: <path>: <what is wrong>", the path being the field the error is
+    # about and the line where the YAML file has it (or the mapping it is missing from).
     error = caught.value
-    assert str(error) == (f"{error.path}: {error.message}" if error.path else error.message)
+    where = "" if error.line is None else f"line {error.line}" + ("" if error.column is None else f", column {error.column}") + ": "
+    assert str(error) == where + (f"{error.path}: {error.message}" if error.path else error.message)
 
 
 def _assert_clean_refusal(result, out: Path | None = None) -> str:

@@ -233,6 +233,25 @@ def test_check_missing_spec(tmp_path):
     assert "absent.yaml" in line and "cannot read spec" in line
 
 
+def test_bad_flag_value_names_the_flag(tmp_path):
+    spec = tmp_path / "tiny_heat.yaml"
+    spec.write_text(TINY_HEAT)
+    line = one_error_line(runner.invoke(app, ["run", str(spec), "--iterations", "-1", "--out", str(tmp_path / "o")]))
+    assert line == "error: --iterations: must lie in [0, 1000000000], got -1"
+    assert not (tmp_path / "o").exists()
+
+
+def test_debug_adds_the_traceback(tmp_path):
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(TINY_HEAT.replace("width: 8", "width: -8"))
+    expected = f"error: {spec}: line 10: network.width: must lie in [1, 4096], got -8"
+    assert one_error_line(runner.invoke(app, ["check", str(spec)])) == expected
+    result = runner.invoke(app, ["--debug", "check", str(spec)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Traceback") and "in _integer" in result.stderr
+    assert result.stderr.splitlines()[-1] == expected
+
+
 def test_problems_lists_the_bundled_specs():
     result = runner.invoke(app, ["problems"])
     assert result.exit_code == 0, (result.output, result.exception)

@@ -207,6 +207,70 @@ def test_override_through_a_value_names_the_full_path():
     assert caught.value.path == "network.width"
 
 
+# -- where in the file an error is ------------------------------------------------------------
+
+LOCATED = """\
+variables:
+  x: [0, 1]
+  t: [0, 2]
+fields: [u]
+pde: "u_t - u_xx"
+conditions:
+  - type: initial
+    value: "sin(pi*x)"
+  - type: dirichlet
+    on:
+      - "x=0"
+      - "x=3"
+    value: 0
+network:
+  width: 8
+"""
+
+
+def located_error(tmp_path, text, overrides=None) -> SpecError:
+    with pytest.raises(SpecError) as caught:
+        load_spec(write(tmp_path, text), overrides)
+    return caught.value
+
+
+def test_error_names_the_line_of_the_value(tmp_path):
+    error = located_error(tmp_path, LOCATED)
+    assert (error.line, error.path) == (12, "conditions[1].on[1]")
+    assert str(error).startswith("line 12: conditions[1].on[1]: side 'x=3'")
+    error = located_error(tmp_path, LOCATED.replace('"x=3"', '"x=1"').replace("width: 8", "width: -8"))
+    assert (error.line, error.path) == (15, "network.width")
+
+
+def test_missing_key_is_reported_at_its_mapping(tmp_path):
+    error = located_error(tmp_path, LOCATED.replace("  - type: dirichlet\n    on:", "  - on:"))
+    assert (error.line, error.path, error.message) == (9, "conditions[1].type", "missing (required)")
+
+
+def test_overridden_value_has_no_line(tmp_path):
+    text = LOCATED.replace('"x=3"', '"x=1"')
+    error = located_error(tmp_path, text, {"network.width": -1})
+    assert (error.line, str(error)) == (None, "network.width: must lie in [1, 4096], got -1")
+    error = located_error(tmp_path, text + "  depth: 0\n", {"network.width": 4})
+    assert (error.line, error.path) == (16, "network.depth")  # other fields keep their lines
+
+
+def test_syntax_error_has_line_and_column(tmp_path):
+    error = located_error(tmp_path, "variables: {x: [0, 1]\nfields: [u]\n")
+    assert (error.line, error.column, error.path) == (2, 1, "")
+    assert str(error) == "line 2, column 1: YAML syntax error: expected ',' or '}', but got '<scalar>'"
+
+
+def test_aliases_and_recursive_documents_locate_quickly(tmp_path):
+    # An alias bomb: 9 levels of 9 aliases would be 9**9 paths if every alias were walked again.
+    levels = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    error = located_error(tmp_path, "\n".join(levels) + "\n" + LOCATED)
+    assert error.path == "a0" and error.line == 1
+    error = located_error(tmp_path, "loop: &loop [*loop]\n" + LOCATED)
+    assert str(error) == "line 1, column 7: YAML syntax error: found unconstructable recursive node"
+
+
 # -- YAML 1.2 booleans, numbers ----------------------------------------------------------------
 
 def test_on_yes_no_stay_strings(tmp_path):
@@ -235,7 +299,7 @@ def test_yaml11_booleans_are_not_booleans(tmp_path, word):
     text = yaml.safe_dump(HEAT_LIKE) + f"output: {{plots: {word}}}\n"
     with pytest.raises(SpecError) as caught:
         load_spec(write(tmp_path, text))
-    assert str(caught.value) == f"output.plots: expected true or false, got {word!r}"
+    assert str(caught.value) == f"line 22: output.plots: expected true or false, got {word!r}"
 
 
 @pytest.mark.parametrize("word, value", [("true", True), ("True", True), ("false", False), ("FALSE", False)])
