@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from pinnsolve.files import write_atomically  # noqa: E402
 from pinnsolve.results import Result  # noqa: E402
 
 
@@ -27,11 +28,10 @@ def save_plots(result: Result, folder: str | Path) -> list[Path]:
 
 
 def _save(figure, path: Path) -> Path:
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temporary, dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    temporary.replace(path)  # never leave a half-drawn figure under the real name
-    return path
+    try:  # never leave a half-drawn figure under the real name
+        return write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=110, bbox_inches="tight"))
+    finally:
+        plt.close(figure)
 
 
 def _plane(result: Result, values: np.ndarray) -> np.ndarray:

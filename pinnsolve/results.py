@@ -14,12 +14,11 @@ Layout (every array in float64)::
                        norm/<layer> (weight norms), skip/<block> (AdaResNet), one row per log
     /model             attr ``config`` (JSON, rebuilds the network) and one dataset per weight tensor
 
-Files are written to a temporary name beside the target, flushed to disk and renamed over it, so a
-crash at any moment leaves either the old file or the new one, never a half-written one.
+Files are written by :func:`pinnsolve.files.write_atomically`, so a crash at any moment leaves either
+the old file or the new one, never a half-written one.
 """
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import h5py
 import numpy as np
 import torch
 
+from pinnsolve.files import write_atomically
 from pinnsolve.nets import build_network
 
 
@@ -84,18 +84,11 @@ class Result:
         return net.eval()
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
+        def write(temporary: Path) -> None:
             with h5py.File(temporary, "w") as h5:
                 self._write(h5)
-            with open(temporary, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-        return path
+
+        return write_atomically(path, write)
 
     def _write(self, h5: h5py.File) -> None:
         h5.attrs.update({k: v for k, v in self.attrs.items()})
