@@ -33,9 +33,15 @@ def parse_name(name: str, fields: tuple[str, ...], variables: tuple[str, ...]) -
 
 
 def _split(suffix: str, variables: tuple[str, ...]) -> list[tuple[str, ...]]:
-    if not suffix:
-        return [()]
-    return [(v,) + rest for v in variables if suffix.startswith(v) for rest in _split(suffix[len(v):], variables)]
+    """At most two ways to split ``suffix`` into variable names: parse_name only asks whether there
+    is exactly one. Listing them all would take exponential time (variables x and xx split
+    "xxx...x" in Fibonacci-many ways), and recursing would overflow the stack on a long suffix."""
+    ways: list[list[tuple[str, ...]]] = [[] for _ in suffix] + [[()]]  # ways[i]: splits of suffix[i:]
+    for i in range(len(suffix) - 1, -1, -1):
+        for v in variables:
+            if v and suffix.startswith(v, i):
+                ways[i].extend((v,) + rest for rest in ways[i + len(v)][:2 - len(ways[i])])
+    return ways[0]
 
 
 def derivative_names(fields: list[str], variables: list[str], max_order: int = 2) -> list[str]:

@@ -10,6 +10,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ from pinnsolve.domain import Domain
 from pinnsolve.errors import SpecError
 from pinnsolve.expressions import Expression, SymbolTable, compile_expression
 from pinnsolve.nets import ACTIVATIONS, INITS, NETWORKS
-from pinnsolve.optim import OPTIMIZERS, optimizer_options
+from pinnsolve.optim import OPTIMIZERS, optimizer_defaults
 from pinnsolve.optim.schedules import SCHEDULES, build_schedule
 from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, Problem
-from pinnsolve.references import burgers_cole_hopf
+from pinnsolve.references import GridReference, burgers_cole_hopf
+from pinnsolve.references.grid_file import SUFFIXES
 from pinnsolve.sampling import SAMPLERS
 from pinnsolve.tensorboard_log import tensorboard_available
 from pinnsolve.solve import default_axis_points
@@ -36,9 +38,57 @@ TOP_LEVEL = ("name", "description", "variables", "fields", "params", "pde", "con
              "network", "optimizer", "weighting", "training", "evaluation", "output")
 
 
+# A spec is a few levels deep. Deeper documents are refused before the recursion of PyYAML's composer
+# and constructor, of copy.deepcopy and of yaml.safe_dump can reach Python's recursion limit.
+MAX_NESTING = 50
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans: only true/false. Under YAML 1.1 rules the key ``on``
-    of a boundary condition (and yes/no/off) would silently become a boolean."""
+    of a boundary condition (and yes/no/off) would silently become a boolean.
+
+    Every malformed input raises a YAMLError: PyYAML itself lets a few Python errors through."""
+
+    _composing = _constructing = 0  # nesting of the recursive calls below
+
+    def compose_node(self, parent, index):
+        if self._composing >= MAX_NESTING:
+            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_NESTING} levels deep",
+                                              self.peek_event().start_mark)
+        self._composing += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._composing -= 1
+
+    def construct_object(self, node, deep=False):
+        # Aliases can join nested collections into a longer chain than any one of them.
+        if self._constructing >= MAX_NESTING:
+            raise yaml.constructor.ConstructorError(None, None, f"nested more than {MAX_NESTING} levels deep",
+                                                    node.start_mark)
+        self._constructing += 1
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as error:
+            # PyYAML's scalar constructors fail with plain errors: !!int "" (IndexError), !!timestamp ""
+            # (AttributeError), !!timestamp 2001-13-45, an integer of 5000 digits (ValueError: beyond
+            # Python's int-to-text limit).
+            tag = node.tag.rsplit(":", 1)[-1]
+            value = node.value if isinstance(node, yaml.ScalarNode) else ""
+            shown = value if len(value) < 40 else value[:37] + "..."
+            reason = str(error).split("; use sys.")[0]  # not the Python-side remedy of the digit limit
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read {shown!r} as {tag} ({reason})",
+                                                    node.start_mark) from None
+        finally:
+            self._constructing -= 1
+
+    def scan_flow_scalar_non_spaces(self, double, start_mark):
+        try:
+            return super().scan_flow_scalar_non_spaces(double, start_mark)
+        except (OverflowError, ValueError):  # chr() of an escape such as "\UFFFFFFFF"
+            raise yaml.scanner.ScannerError("while scanning a double-quoted scalar", start_mark,
+                                            "found an escape beyond the last Unicode character \\U0010FFFF",
+                                            self.get_mark()) from None
 
 
 def _unique_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -46,9 +96,10 @@ def _unique_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False)
     seen = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
-        if isinstance(key, str) and key in seen:
-            raise yaml.constructor.ConstructorError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
-        seen.add(key)
+        if isinstance(key, str):  # other keys are refused later; a list key is not even hashable
+            if key in seen:
+                raise yaml.constructor.ConstructorError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
+            seen.add(key)
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
@@ -91,18 +142,24 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> R
         raise SpecError("", f"cannot read spec {str(path)!r}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise SpecError("", f"the spec is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        document = loader.construct_document(node) if node is not None else None
+        loader = _Loader(text)  # the reader already refuses unprintable characters here
+        try:
+            node = loader.get_single_node()
+            document = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow; it carries a position, not a mark
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - text.rfind("\n", 0, error.position)
+        raise SpecError("", f"YAML syntax error: unacceptable character #x{error.character:04x}: {error.reason}",
+                        line, column) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise SpecError("", f"YAML syntax error: {problem}", *((mark.line + 1, mark.column + 1) if mark else ())) from None
-    finally:
-        loader.dispose()
     try:
-        return build_spec(document, overrides, default_name=path.stem)
+        return build_spec(document, overrides, default_name=path.stem, folder=path.parent)
     except SpecError as error:
         overridden = any(error.path == key or error.path.startswith(f"{key}.") for key in overrides or {})
         if not overridden:
@@ -151,12 +208,17 @@ def _line_of(path: str, lines: Mapping[str, int]) -> int | None:
 _LAST_COMPONENT = re.compile(r"(?:\.[^.\[\]]*|\[\d+\]|^[^.\[\]]*)$")  # ".key", "[3]", or the first key
 
 
-def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, default_name: str = "problem") -> RunSpec:
-    """Validate an already parsed document (a dict as YAML gives it)."""
+def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, default_name: str = "problem",
+               folder: str | Path = ".") -> RunSpec:
+    """Validate an already parsed document (a dict as YAML gives it). Relative file names in it (a
+    reference data file) are taken relative to ``folder``: the spec file's folder."""
     spec = _mapping(document, "", TOP_LEVEL, required=("variables", "fields", "pde"))
+    _check_nesting(spec, "")
     spec = copy.deepcopy(spec)
     for dotted, value in (overrides or {}).items():
+        _check_nesting(value, dotted)
         _set(spec, dotted, value)
+    _mapping(spec, "", TOP_LEVEL)  # an override may add a top-level key, which nothing below would look at
 
     name = _string(spec.get("name", default_name), "name")
     if "description" in spec:
@@ -168,7 +230,8 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
     residuals = _residuals(spec["pde"], symbols, params)
     conditions = [_condition(c, f"conditions[{i}]", domain, fields, params)
                   for i, c in enumerate(_list(spec.get("conditions", []), "conditions"))]
-    reference = _reference(spec["reference"], domain, fields, params) if spec.get("reference") is not None else None
+    reference = (_reference(spec["reference"], domain, fields, params, Path(folder))
+                 if spec.get("reference") is not None else None)
     problem = Problem(domain, fields, residuals, conditions, params, reference, name=name)
 
     training = _training(spec.get("training", {}), problem)
@@ -179,7 +242,7 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
         optimizer=_optimizer(spec.get("optimizer", {})),
         weighting=_weighting(spec.get("weighting", {}), problem),
         training=training,
-        axes=_evaluation(spec.get("evaluation", {}), domain),
+        axes=_evaluation(spec.get("evaluation", {}), domain, reference),
         output_dir=Path(_string(output.get("dir", f"runs/{name}"), "output.dir")),
         plots=_bool(output.get("plots", True), "output.plots"),
         tensorboard=output.get("tensorboard", False),
@@ -322,9 +385,22 @@ def _condition(value: Any, path: str, domain: Domain, fields: list[str], params:
     return cls(field, **options)
 
 
-def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, float]) -> Callable:
+def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, float], folder: Path) -> Callable:
     raw = _mapping(value, "reference", required=("type",))
-    kind = _choice(raw["type"], "reference.type", ("expression", "burgers_cole_hopf"))
+    kind = _choice(raw["type"], "reference.type", ("expression", "burgers_cole_hopf", "file"))
+    if kind == "file":
+        raw = _mapping(raw, "reference", ("type", "path"), required=("path",))
+        path = folder / _string(raw["path"], "reference.path")
+        if path.suffix.lower() not in SUFFIXES:
+            raise SpecError("reference.path", f"expected a {', '.join(SUFFIXES)} file, got {raw['path']!r}")
+        if not path.is_file():
+            raise SpecError("reference.path", f"no such file {raw['path']!r} (a relative path starts at the spec's folder)")
+        try:
+            reference = GridReference(path, domain.variables, fields)
+        except ValueError as error:
+            raise SpecError("reference.path", str(error)) from None
+        value["path"] = str(path.resolve())  # the stored spec must find the file from anywhere
+        return reference
     if kind == "burgers_cole_hopf":
         raw = _mapping(raw, "reference", ("type", "nu"))
         if "nu" in raw:
@@ -392,12 +468,17 @@ def _optimizer(value: Any) -> dict:
     raw = _mapping(value, "optimizer")
     kind = _choice(raw.get("type", "adan"), "optimizer.type", OPTIMIZERS)
     options = {"type": kind, "lr": _number(raw.get("lr", 1e-3), "optimizer.lr", positive=True)}
-    accepted = optimizer_options(kind)
+    accepted = optimizer_defaults(kind)
     for key, option in raw.items():
         if key in ("type", "lr"):
             continue
         if key not in accepted:
             raise SpecError(f"optimizer.{key}", f"unknown option for {kind}; expected one of: {', '.join(accepted)}")
+        default = accepted[key]
+        # torch indexes betas[1] before checking the length: a short list would fail with IndexError
+        if isinstance(default, tuple) and not (isinstance(option, list) and len(option) == len(default)):
+            got = f"{len(option)}" if isinstance(option, list) else _kind(option)
+            raise SpecError(f"optimizer.{key}", f"expected a list of {len(default)} numbers for {kind}, got {got}")
         if isinstance(option, list):
             options[key] = tuple(_number(v, f"optimizer.{key}[{i}]") for i, v in enumerate(option))
         elif isinstance(option, bool):
@@ -512,12 +593,16 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
     )
 
 
-def _evaluation(value: Any, domain: Domain) -> dict[str, np.ndarray]:
+def _evaluation(value: Any, domain: Domain, reference: Callable | None = None) -> dict[str, np.ndarray]:
     """``grid: {x: 256, t: [0, 0.99, 100]}``: a count spans the variable's interval; [start, stop, count]
-    gives an explicit range. Variables not named get the default grid's axis (about 20,000 points
-    in all: 141 per axis in 2-D)."""
+    gives an explicit range. Variables not named get the reference file's axis when the reference
+    is a file (no interpolation there), else the default grid's axis (about 20,000 points in all:
+    141 per axis in 2-D)."""
     raw = _mapping(value, "evaluation", ("grid",))
     grid = _mapping(raw.get("grid", {}), "evaluation.grid")
+    for variable in grid:
+        _choice(variable, "evaluation.grid", domain.variables)
+    data = reference if isinstance(reference, GridReference) else None
     default = default_axis_points(domain.dim)
     axes = {}
     for variable, (lo, hi) in domain.bounds.items():
@@ -531,10 +616,19 @@ def _evaluation(value: Any, domain: Domain) -> dict[str, np.ndarray]:
             if not lo <= start <= stop <= hi:
                 raise SpecError(path, f"the range must lie inside [{lo:g}, {hi:g}] with start <= stop")
             axes[variable] = np.linspace(start, stop, count)
+        elif data is not None and variable not in grid:
+            axis = data.axes[variable]
+            axes[variable] = axis[(axis >= lo) & (axis <= hi)]
+            if len(axes[variable]) < 2:
+                raise SpecError(path, f"the reference file's {variable} axis has fewer than 2 points inside "
+                                      f"[{lo:g}, {hi:g}]; give a count or [start, stop, count]")
         else:
             axes[variable] = np.linspace(lo, hi, _integer(entry, path, 2, 100_000))
-    for variable in grid:
-        _choice(variable, "evaluation.grid", domain.variables)
+    outside = data.outside(axes) if data is not None else None
+    if outside:
+        first, last = data.axes[outside][[0, -1]]
+        raise SpecError(f"evaluation.grid.{outside}", f"reaches outside the reference file's grid [{first:g}, {last:g}]; "
+                                                      "give [start, stop, count] inside it, or leave it out")
     return axes
 
 
@@ -554,7 +648,7 @@ def _mapping(value: Any, path: str, allowed: tuple[str, ...] | None = None, requ
         raise SpecError(path, f"expected a mapping of keys to values, got {_kind(value)}")
     for key in value:
         if not isinstance(key, str):
-            raise SpecError(path, f"keys must be strings, got {key!r}")
+            raise SpecError(path, f"keys must be strings, got {_kind(key)}")
         if allowed is not None and key not in allowed:
             raise SpecError(_join(path, key), f"unknown key; expected one of: {', '.join(allowed)}")
     for key in required:
@@ -582,20 +676,24 @@ def _bool(value: Any, path: str) -> bool:
 
 
 def _number(value: Any, path: str, positive: bool = False, non_negative: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+    # A range test rather than isfinite: it also refuses nan, and ints that float() cannot convert (10**400).
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -_FLOAT_MAX <= value <= _FLOAT_MAX:
         raise SpecError(path, f"expected a finite number, got {_kind(value)}")
     if positive and not value > 0:
-        raise SpecError(path, f"must be positive, got {value}")
+        raise SpecError(path, f"must be positive, got {_kind(value)}")
     if non_negative and not value >= 0:
-        raise SpecError(path, f"must not be negative, got {value}")
+        raise SpecError(path, f"must not be negative, got {_kind(value)}")
     return float(value)
+
+
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def _integer(value: Any, path: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SpecError(path, f"expected a whole number, got {_kind(value)}")
     if not low <= value <= high:
-        raise SpecError(path, f"must lie in [{low}, {high}], got {value}")
+        raise SpecError(path, f"must lie in [{low}, {high}], got {_kind(value)}")
     return value
 
 
@@ -608,6 +706,9 @@ def _choice(value: Any, path: str, choices) -> str:
 def _kind(value: Any) -> str:
     if isinstance(value, str):
         return repr(value) if len(value) < 40 else repr(value[:37] + "...")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        # Hundreds of digits would swamp the message; past 4300, repr() even refuses.
+        return f"{Decimal(value):.3e}"
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
         return repr(value)
     return f"a {type(value).__name__}"
@@ -615,6 +716,25 @@ def _kind(value: Any) -> str:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def _check_nesting(value: Any, path: str) -> None:
+    """Refuse values nested more than MAX_NESTING levels (or containing themselves). Walks without
+    recursion, and a collection shared by several parents (a YAML alias) is walked again only when
+    reached deeper than before, so an alias bomb costs its size, not its expansion."""
+    deepest: dict[int, int] = {}
+    pending = [(value, path, 1)]
+    while pending:
+        value, path, depth = pending.pop()
+        if not isinstance(value, (Mapping, list)) or deepest.get(id(value), 0) >= depth:
+            continue
+        if depth >= MAX_NESTING:
+            raise SpecError(path, f"nested more than {MAX_NESTING} levels deep")
+        deepest[id(value)] = depth
+        if isinstance(value, Mapping):
+            pending.extend((v, _join(path, k if isinstance(k, str) else _kind(k)), depth + 1) for k, v in value.items())
+        else:
+            pending.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
 
 
 def _set(spec: dict, dotted: str, value: Any) -> None:

@@ -17,7 +17,13 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"adan": Adan} | {
 
 def optimizer_options(name: str) -> list[str]:
     """The keyword options the named optimizer takes (besides the parameters)."""
-    return [p for p in inspect.signature(OPTIMIZERS[name].__init__).parameters if p not in ("self", "params")]
+    return list(optimizer_defaults(name))
+
+
+def optimizer_defaults(name: str) -> dict[str, object]:
+    """The keyword options of the named optimizer with their default values."""
+    return {p.name: p.default for p in inspect.signature(OPTIMIZERS[name].__init__).parameters.values()
+            if p.name not in ("self", "params")}
 
 
 def build_optimizer(name: str, params, **options) -> torch.optim.Optimizer:
@@ -32,4 +38,4 @@ def build_optimizer(name: str, params, **options) -> torch.optim.Optimizer:
     return cls(params, **options)
 
 
-__all__ = ["Adan", "OPTIMIZERS", "build_optimizer", "optimizer_options"]
+__all__ = ["Adan", "OPTIMIZERS", "build_optimizer", "optimizer_defaults", "optimizer_options"]
