@@ -7,7 +7,8 @@ from pinnsolve.errors import SpecError  # noqa: E402
 from pinnsolve.problem import Dirichlet, Initial, Neumann, Periodic, Problem  # noqa: E402
 from pinnsolve.results import Result, load_result  # noqa: E402
 from pinnsolve.solve import solve  # noqa: E402
-from pinnsolve.train import AdaptiveSampling, LBFGSConfig, TrainingConfig, TrainingDiverged  # noqa: E402
+from pinnsolve.train import (AdaptiveSampling, LBFGSConfig, TrainingConfig, TrainingDiverged,  # noqa: E402
+                             TrainingInterrupted, TrainingStopped)
 
 __all__ = ["AdaptiveSampling", "Dirichlet", "Domain", "Initial", "LBFGSConfig", "Neumann", "Periodic", "Problem", "Result",
-           "SpecError", "TrainingConfig", "TrainingDiverged", "__version__", "load_result", "solve"]
+           "SpecError", "TrainingConfig", "TrainingDiverged", "TrainingInterrupted", "TrainingStopped", "__version__", "load_result", "solve"]

@@ -5,8 +5,12 @@ line naming the field and the fix, with exit status 2 and no traceback (``--debu
 nothing is written.
 """
 
+import contextlib
 import math
+import shlex
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Optional
@@ -41,6 +45,8 @@ def options(debug: bool = typer.Option(False, "--debug", help="Show the tracebac
 def fail(message: str, status: int = 2) -> None:
     if _debug and sys.exc_info()[0] is not None:
         traceback.print_exc()
+    # One line, whatever the message quotes: a key in a spec may itself hold a line break.
+    message = message.replace("\r", "\\r").replace("\n", "\\n")
     errors.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(status)
 
@@ -56,14 +62,19 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
         iterations: Optional[int] = typer.Option(None, "--iterations", help="First-phase iterations, overriding training.iterations."),
         seed: Optional[int] = typer.Option(None, "--seed", help="Random seed, overriding training.seed."),
         device: Optional[str] = typer.Option(None, "--device", help="cpu or cuda, overriding training.device."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing result."),
+        resume: bool = typer.Option(False, "--resume", help="Continue the run saved in the output folder's checkpoint.pt."),
+        force: bool = typer.Option(False, "--force", help="Start over, replacing an existing result and checkpoint."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
-    """Train on SPEC and write result.h5 and plots to the output folder."""
-    from pinnsolve.plots import save_plots
+    """Train on SPEC and write result.h5 and plots to the output folder.
+
+    A checkpoint (checkpoint.pt) is saved every training.checkpoint_every steps. Ctrl-C or SIGTERM
+    stops at the next step with a checkpoint and the result so far; --resume continues from it.
+    """
+    from pinnsolve.checkpoint import load_checkpoint
     from pinnsolve.solve import solve
-    from pinnsolve.spec import load_spec
+    from pinnsolve.spec import load_spec, resume_conflict
     from pinnsolve.tensorboard_log import TensorBoardLog
-    from pinnsolve.train import TrainingDiverged
+    from pinnsolve.train import TrainingDiverged, TrainingStopped
 
     overrides = {key: value for key, value in {"training.iterations": iterations, "training.seed": seed,
                                                "training.device": device, "output.dir": str(out) if out else None}.items()
@@ -73,28 +84,98 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     except SpecError as error:
         _spec_error(spec, error)
     target = run_spec.output_dir / "result.h5"
-    if target.exists() and not force:
-        fail(f"{target} exists; pass --force to replace it, or --out DIR to write elsewhere")
+    checkpoint = run_spec.output_dir / "checkpoint.pt"
+    if resume:
+        if not checkpoint.is_file():
+            fail(f"{checkpoint}: no checkpoint to resume from; run without --resume to start")
+        try:
+            saved = load_checkpoint(checkpoint)
+        except ValueError as error:
+            fail(f"{error}; pass --force without --resume to start over")
+        conflict = resume_conflict(saved["spec"], run_spec.text)
+        if conflict:
+            fail(f"--resume: {conflict} differs from the checkpointed run; resume with the same spec, "
+                 "or pass --force without --resume to start over")
+    elif not force:
+        if target.exists() or checkpoint.exists():
+            found = target if target.exists() else checkpoint
+            hint = "--resume to continue its run, " if checkpoint.exists() else ""
+            fail(f"{found} exists; pass {hint}--force to start over, or --out DIR to write elsewhere")
+    else:
+        checkpoint.unlink(missing_ok=True)  # a later --resume must never pick up the replaced run
 
     problem = run_spec.problem
     console.print(f"[bold]{problem.name}[/]: {', '.join(problem.term_names)} on {problem.domain!r}")
     board = TensorBoardLog(run_spec.output_dir / "tensorboard") if run_spec.tensorboard else None
-    with _progress(quiet) as bar:
-        report = bar if board is None else lambda *args: (bar(*args), board(*args))
-        try:
-            result = solve(problem, run_spec.network, run_spec.optimizer, run_spec.weighting, run_spec.training,
-                           run_spec.axes, spec=run_spec.text, progress=report)
-        except TrainingDiverged as error:
-            fail(f"training diverged: {error}", status=1)
-        finally:
-            if board is not None:
-                board.close()
-    result.save(target)
-    written = [target]
-    if run_spec.plots:
-        written += save_plots(result, run_spec.output_dir)
+    stop = threading.Event()
+    try:
+        with _stop_on_signals(stop) as received:  # held while writing too: a first Ctrl-C then lets the write finish
+            with _progress(quiet) as bar:
+                report = bar if board is None else lambda *args: (bar(*args), board(*args))
+                try:
+                    result = solve(problem, run_spec.network, run_spec.optimizer, run_spec.weighting,
+                                   run_spec.training, run_spec.axes, spec=run_spec.text, progress=report,
+                                   checkpoint=checkpoint, resume=resume, stop=stop)
+                    stopped = None
+                except TrainingStopped as error:
+                    result, stopped = error.result, error
+                finally:
+                    if board is not None:
+                        board.close()
+            written = _write_result(result, target, run_spec.plots)
+    except KeyboardInterrupt:  # a second Ctrl-C: leave at once; atomic writes leave no broken file
+        fail(f"aborted; the last checkpoint is {checkpoint}" if checkpoint.exists() else "aborted",
+             status=128 + signal.SIGINT)
+    if isinstance(stopped, TrainingDiverged):
+        kept = f"; the last checkpoint before it is {checkpoint}" if checkpoint.exists() else ""
+        fail(f"training diverged: {stopped}. Wrote the result up to the last logged step to {target} "
+             f"(status diverged){kept}", status=1)
+    if stopped is not None:
+        errors.print(f"stopped at step {stopped.step}: wrote {checkpoint} and the result so far to {target} "
+                     f"(status interrupted); continue with: {_resume_command(spec, out, iterations, seed, device)}", markup=False,
+                     highlight=False, soft_wrap=True)
+        raise typer.Exit(128 + received[0])  # the shell's convention for "ended by signal N"
     _print_metrics(result)
     console.print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def _resume_command(spec: Path, out: Path | None, iterations: int | None, seed: int | None, device: str | None) -> str:
+    flags = {"--out": out, "--iterations": iterations, "--seed": seed, "--device": device}
+    given = "".join(f" {flag} {shlex.quote(str(value))}" for flag, value in flags.items() if value is not None)
+    return f"pinnsolve run {shlex.quote(str(spec))}{given} --resume"
+
+
+def _write_result(result, target: Path, plots: bool) -> list[Path]:
+    from pinnsolve.plots import save_plots
+
+    try:
+        written = [result.save(target)]
+        if plots:
+            written += save_plots(result, target.parent)
+    except OSError as error:
+        fail(f"cannot write the result to {target.parent}: {error.strerror or error}", status=1)
+    return written
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event):
+    """SIGINT (Ctrl-C) and SIGTERM (a scheduler's pre-emption) set ``stop``, so training ends at the
+    next step with a checkpoint and a partial result. A second signal acts as usual, at once."""
+    received: list[int] = []
+
+    def handler(signum, frame):
+        received.append(signum)
+        stop.set()
+        signal.signal(signum, previous[signum])
+        errors.print("stopping after this step to save a checkpoint and the result so far (again to abort)",
+                     markup=False, highlight=False, soft_wrap=True)
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for signum, action in previous.items():
+            signal.signal(signum, action)
 
 
 @app.command()

@@ -5,18 +5,21 @@ This is the whole pipeline behind ``pinnsolve run``, for users who build problem
 
 import datetime
 import platform
+import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from pinnsolve import __version__
+from pinnsolve.checkpoint import load_checkpoint
 from pinnsolve.nets import build_network
 from pinnsolve.optim import build_optimizer
 from pinnsolve.problem import Problem
 from pinnsolve.results import Result, relative_l2
-from pinnsolve.train import DTYPES, Trainer, TrainingConfig
+from pinnsolve.train import DTYPES, Trainer, TrainingConfig, TrainingStopped
 from pinnsolve.weighting import Weighting
 
 DEFAULT_NETWORK = {"type": "mlp"}  # each family has its own defaults for the other options
@@ -47,7 +50,8 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
           optimizer: Mapping | Callable[..., torch.optim.Optimizer] | None = None,
           weighting: Weighting | None = None, training: TrainingConfig | None = None,
           axes: Mapping[str, np.ndarray] | None = None, spec: str = "",
-          progress: Callable[[int, int, Mapping[str, float]], None] | None = None) -> Result:
+          progress: Callable[[int, int, Mapping[str, float]], None] | None = None,
+          checkpoint: str | Path | None = None, resume: bool = False, stop: threading.Event | None = None) -> Result:
     """Train and evaluate.
 
     ``network``: a module mapping (n, d) points to (n, fields) outputs, or options for
@@ -55,6 +59,13 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
     ``params -> torch.optim.Optimizer``. ``axes``: evaluation grid per variable (default: an even
     grid of about 20,000 points). The seed in ``training`` fixes the network initialisation and the
     collocation points.
+
+    ``checkpoint``: a file to save the run's state to every ``training.checkpoint_every`` steps and
+    at the end; with ``resume``, training continues from it (same problem and options: the result
+    is then bit for bit that of an uninterrupted run on the CPU). Setting ``stop`` ends training at
+    the next step boundary. A run that stops early (divergence, ``stop``) raises
+    :class:`~pinnsolve.train.TrainingStopped` with the partial result in ``.result``, its
+    ``attrs["status"]`` saying why; a complete run's status is ``"complete"``.
     """
     training = training or TrainingConfig()
     torch.manual_seed(training.seed)
@@ -91,18 +102,32 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
         prediction = predict()
         return {f"rel_l2/{name}": relative_l2(prediction[name], reference[name]) for name in problem.fields}
 
-    trainer = Trainer(problem, model, opt, training, weighting, monitor if reference is not None else None, progress)
+    trainer = Trainer(problem, model, opt, training, weighting, monitor if reference is not None else None, progress,
+                      checkpoint=checkpoint, stop=stop, spec=spec)
+    if resume:
+        if checkpoint is None:
+            raise ValueError("resume needs the checkpoint file to resume from")
+        trainer.load_state_dict(load_checkpoint(checkpoint)["trainer"])
     started = time.perf_counter()
-    history = trainer.run()
+    stopped: TrainingStopped | None = None
+    try:
+        trainer.run()
+    except TrainingStopped as error:
+        stopped = error
     wall_time = time.perf_counter() - started
 
-    return Result(
+    result = Result(
         name=problem.name, spec=spec, axes=axes, solution=predict(), reference=reference,
-        history=history.arrays(), model_config=dict(getattr(model, "config", {})),
+        history=trainer.history.arrays(), model_config=dict(getattr(model, "config", {})),
         model_state={k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()},
         attrs={"pinnsolve_version": __version__, "seed": training.seed, "device": training.device,
                "dtype": training.dtype, "model_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                "wall_time": wall_time, "steps": trainer.step,
+               "status": stopped.status if stopped else "complete", "stop_reason": str(stopped) if stopped else "",
                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "torch_version": str(torch.__version__), "python_version": platform.python_version()},
     )
+    if stopped is not None:
+        stopped.result = result
+        raise stopped
+    return result

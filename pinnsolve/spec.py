@@ -157,6 +157,9 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> R
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"
+        context = getattr(error, "context", None) or ""
+        if context.startswith("found"):  # e.g. a duplicate anchor: the context says what, the problem only where
+            problem = f"{context.split(';')[0]} ({problem})"
         raise SpecError("", f"YAML syntax error: {problem}", *((mark.line + 1, mark.column + 1) if mark else ())) from None
     try:
         return build_spec(document, overrides, default_name=path.stem, folder=path.parent)
@@ -248,6 +251,30 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
         tensorboard=output.get("tensorboard", False),
         text=yaml.safe_dump(spec, sort_keys=False),
     )
+
+
+# Fields a resumed run may change: budgets, bookkeeping, and gradient clipping (the usual remedy
+# when a run diverged). Anything else would make the checkpoint's state belong to another run.
+RESUMABLE = ("description", "training.iterations", "training.lbfgs.iterations", "training.checkpoint_every",
+             "training.clip_grad_norm", "training.device", "reference", "evaluation", "output")
+
+
+def resume_conflict(saved: str, current: str) -> str | None:
+    """The first field path where the resolved spec of a checkpointed run (``saved``) and the one
+    to resume it with differ in a way that is not in ``RESUMABLE``; None when they agree."""
+    before, after = _flatten(yaml.safe_load(saved)), _flatten(yaml.safe_load(current))
+    for path in sorted(set(before) | set(after)):
+        if before.get(path) != after.get(path) and not any(path == k or path.startswith((f"{k}.", f"{k}[")) for k in RESUMABLE):
+            return path
+    return None
+
+
+def _flatten(value: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _flatten(item, _join(path, str(key))).items()} or {path: {}}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in _flatten(item, f"{path}[{i}]").items()} or {path: []}
+    return {path: value}
 
 
 # -- the problem -------------------------------------------------------------------------------
@@ -538,8 +565,8 @@ def _points(value: Any, path: str, problem: Problem) -> dict[str, int]:
 
 def _training(value: Any, problem: Problem) -> TrainingConfig:
     raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "adaptive", "seed",
-                                       "log_every", "schedule", "clip_grad_norm", "early_stopping", "lbfgs", "device",
-                                       "dtype"))
+                                       "log_every", "schedule", "clip_grad_norm", "early_stopping", "lbfgs",
+                                       "checkpoint_every", "device", "dtype"))
     iterations = _integer(raw.get("iterations", 10_000), "training.iterations", 0, 10**9)
     schedule = None
     if raw.get("schedule") is not None:
@@ -588,6 +615,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
             history=_integer(lbfgs.get("history", 50), "training.lbfgs.history", 1, 1000),
             points=_points(lbfgs.get("points", {}), "training.lbfgs.points", problem),
             resample_every=_integer(lbfgs.get("resample_every", 0), "training.lbfgs.resample_every", 0, 10**9)),
+        checkpoint_every=_integer(raw.get("checkpoint_every", 1000), "training.checkpoint_every", 0, 10**9),
         device=device,
         dtype=_choice(raw.get("dtype", "float32"), "training.dtype", DTYPES),
     )

@@ -11,13 +11,17 @@ float32 is exhausted. If float64 stalls too, the polish ends early: nothing more
 """
 
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from pinnsolve.checkpoint import save_checkpoint
 from pinnsolve.derivatives import Fields
 from pinnsolve.nets.monitor import weight_summary
 from pinnsolve.optim.schedules import build_schedule
@@ -65,12 +69,33 @@ class TrainingConfig:
     clip_grad_norm: float = 0.0   # 0: no clipping
     early_stopping: dict | None = None  # {"patience": steps, "min_delta": relative improvement}
     lbfgs: LBFGSConfig = field(default_factory=LBFGSConfig)
+    checkpoint_every: int = 1000  # steps between checkpoints, when the run has a checkpoint file; 0: only at the end
     device: str = "cpu"
     dtype: str = "float32"
 
 
-class TrainingDiverged(RuntimeError):
-    """A loss term became NaN or infinite."""
+class TrainingStopped(RuntimeError):
+    """Training ended before its budget at ``step``. :func:`pinnsolve.solve` attaches the partial
+    ``result`` (marked with ``status`` in its attributes) before passing the exception on."""
+
+    status = "stopped"
+
+    def __init__(self, message: str, step: int):
+        super().__init__(message)
+        self.step = step
+        self.result = None
+
+
+class TrainingDiverged(TrainingStopped):
+    """A loss term became NaN or infinite; the network is set back to its last logged (finite) state."""
+
+    status = "diverged"
+
+
+class TrainingInterrupted(TrainingStopped):
+    """The ``stop`` event was set; the run stopped at a step boundary, after saving a checkpoint."""
+
+    status = "interrupted"
 
 
 class History:
@@ -89,12 +114,21 @@ class History:
 
 class Trainer:
     """Trains ``network`` on ``problem``; ``monitor()`` (optional) returns metrics to log, such as the
-    relative error against a reference, and ``progress(step, total, row)`` reports each logged row."""
+    relative error against a reference, and ``progress(step, total, row)`` reports each logged row.
+
+    With a ``checkpoint`` path, the complete state of the run (:meth:`state_dict`) is written there
+    every ``config.checkpoint_every`` steps and at the end; a fresh trainer built the same way that
+    loads it (:meth:`load_state_dict`) continues bit for bit on the same device. Setting ``stop``
+    (a :class:`threading.Event`, e.g. from a signal handler) ends the run at the next step boundary
+    (first phase) or log chunk (L-BFGS) with a checkpoint, raising :class:`TrainingInterrupted`.
+    ``spec`` (the resolved spec text) is stored in each checkpoint, to check what a resume continues.
+    """
 
     def __init__(self, problem: Problem, network: torch.nn.Module, optimizer: torch.optim.Optimizer,
                  config: TrainingConfig, weighting: Weighting | None = None,
                  monitor: Callable[[], Mapping[str, float]] | None = None,
-                 progress: Callable[[int, int, Mapping[str, float]], None] | None = None):
+                 progress: Callable[[int, int, Mapping[str, float]], None] | None = None,
+                 checkpoint: str | Path | None = None, stop: threading.Event | None = None, spec: str = ""):
         self.problem = problem
         self.network = network
         self.optimizer = optimizer
@@ -102,6 +136,9 @@ class Trainer:
         self.weighting = weighting or Fixed()
         self.monitor = monitor
         self.progress = progress
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.stop = stop
+        self.spec = spec
         self.history = History()
         self.sampler = Sampler(config.sampler, config.seed)
         self.device = torch.device(config.device)
@@ -113,7 +150,16 @@ class Trainer:
             if unknown:
                 raise ValueError(f"points given for unknown term {sorted(unknown)[0]!r}; terms are {', '.join(point_sets)}")
         self.step = 0
+        self.phase = "first"  # then "lbfgs", then "done"
+        self.batches: dict[str, torch.Tensor] | None = None
+        self.schedule = build_schedule(config.schedule["type"], optimizer, config.iterations,
+                                       **{k: v for k, v in config.schedule.items() if k != "type"}) if config.schedule else None
+        self.stopper = _EarlyStopping(**config.early_stopping) if config.early_stopping else None
+        self.lbfgs = _LBFGSState()
+        self._elapsed = 0.0    # training seconds before this session (a resumed run continues the clock)
         self._started = 0.0
+        self._checkpointed = 0  # step of the last checkpoint
+        self._last_good: dict[str, torch.Tensor] | None = None
 
     # -- points and losses -------------------------------------------------------------------
 
@@ -161,30 +207,49 @@ class Trainer:
     def _check_finite(self, losses: Mapping[str, torch.Tensor]) -> None:
         for name, loss in losses.items():
             if not torch.isfinite(loss):
+                if self._last_good is not None:
+                    self.network.load_state_dict(self._last_good)
                 raise TrainingDiverged(f"loss term {name!r} became {loss.item()} at step {self.step}; "
-                                       "try a smaller learning rate or gradient clipping")
+                                       "try a smaller learning rate or gradient clipping", self.step)
 
     # -- the two phases ----------------------------------------------------------------------
 
     def run(self) -> History:
-        self._started = time.perf_counter()
+        self._started = time.perf_counter() - self._elapsed
         self.network.to(device=self.device, dtype=self.dtype)
-        self._first_order_phase()
-        if self.config.lbfgs.iterations > 0:
+        self._checkpointed = self.step
+        if self.phase == "first":
+            self._first_order_phase()
+            self.phase = "lbfgs"
+        if self.phase == "lbfgs" and self.config.lbfgs.iterations > 0:
+            if self.lbfgs.optimizer is None:
+                self._begin_lbfgs()
             self._lbfgs_phase()
+        self.phase = "done"
+        if self.checkpoint is not None:
+            self.save_checkpoint()  # a finished run can still be continued with more iterations
         return self.history
+
+    def _boundary(self) -> None:
+        """Between steps, where the whole state is consistent: checkpoint when due, stop when asked."""
+        every = self.config.checkpoint_every
+        due = every > 0 and self.step // every > self._checkpointed // every
+        stopping = self.stop is not None and self.stop.is_set()
+        if self.checkpoint is not None and (due or stopping):
+            self.save_checkpoint()
+        if stopping:
+            raise TrainingInterrupted(f"interrupted at step {self.step}", self.step)
 
     def _first_order_phase(self) -> None:
         config = self.config
-        schedule = build_schedule(config.schedule["type"], self.optimizer, config.iterations,
-                                  **{k: v for k, v in config.schedule.items() if k != "type"}) if config.schedule else None
-        stopper = _EarlyStopping(**config.early_stopping) if config.early_stopping else None
         parameters = [p for p in self.network.parameters() if p.requires_grad]
-        batches = self.sample(config.points)
-        for _ in range(config.iterations):
+        if self.batches is None:
+            self.batches = self.sample(config.points)
+        while self.step < config.iterations:
+            self._boundary()
             if config.resample_every and self.step and self.step % config.resample_every == 0:
-                batches = self.sample(config.points)
-            losses = self.losses(batches)
+                self.batches = self.sample(config.points)
+            losses = self.losses(self.batches)
             self._check_finite(losses)
             self.weights = self.weighting(losses, self.step, GradientContext(losses, parameters))
             total = sum(self.weights[name] * loss for name, loss in losses.items())
@@ -194,70 +259,73 @@ class Trainer:
                 torch.nn.utils.clip_grad_norm_(parameters, config.clip_grad_norm)
             self.optimizer.step()
             self.step += 1
-            if schedule is not None:
-                schedule.step(total.item())
-            stop = stopper is not None and stopper.should_stop(total.item())
+            if self.schedule is not None:
+                self.schedule.step(total.item())
+            stop = self.stopper is not None and self.stopper.should_stop(total.item())
             if stop or self.step % config.log_every == 0 or self.step == config.iterations:
                 self._log(losses, total, self.optimizer)
             if stop:
                 break
 
-    def _lbfgs_phase(self) -> None:
+    def _begin_lbfgs(self) -> None:
         config = self.config.lbfgs
         if config.dtype != "auto":  # "auto" starts in the first phase's precision
             self.dtype = DTYPES[config.dtype]
         self.network.to(dtype=self.dtype)
-        batches = self.sample(config.points or self.config.points)
+        self.batches = self.sample(config.points or self.config.points)
         if self.step == 0:  # no first phase: let the weighting see the losses once
             parameters = [p for p in self.network.parameters() if p.requires_grad]
-            losses = self.losses(batches)
+            losses = self.losses(self.batches)
             self.weights = self.weighting(losses, 0, GradientContext(losses, parameters))
-        weights = dict(self.weights)  # L-BFGS needs one fixed objective: the weights are frozen
-        end = self.step + config.iterations
-        optimizer = self._new_lbfgs()
+        # L-BFGS needs one fixed objective: the weights are frozen
+        self.lbfgs = _LBFGSState(self._new_lbfgs(), dict(self.weights), start=self.step)
+
+    def _lbfgs_phase(self) -> None:
+        config, state = self.config.lbfgs, self.lbfgs
         last: dict[str, torch.Tensor] = {}
 
         def closure():
-            optimizer.zero_grad(set_to_none=True)
-            losses = self.losses(batches)
+            state.optimizer.zero_grad(set_to_none=True)
+            losses = self.losses(self.batches)
             self._check_finite(losses)
-            total = sum(weights[name] * loss for name, loss in losses.items())
+            total = sum(state.weights[name] * loss for name, loss in losses.items())
             total.backward()
             last.update(losses, total=total.detach())
             return total
 
-        stalls, since_sampled = 0, 0
+        end = state.start + config.iterations
         while self.step < end:
-            if config.resample_every and since_sampled >= config.resample_every:
-                batches, since_sampled = self.sample(config.points or self.config.points), 0
-                optimizer = self._new_lbfgs()  # the curvature pairs belong to the old objective
+            self._boundary()
+            if config.resample_every and state.since_sampled >= config.resample_every:
+                self.batches, state.since_sampled = self.sample(config.points or self.config.points), 0
+                state.optimizer = self._new_lbfgs()  # the curvature pairs belong to the old objective
             chunk = min(self.config.log_every, end - self.step)
             if config.resample_every:
-                chunk = min(chunk, config.resample_every - since_sampled)
+                chunk = min(chunk, config.resample_every - state.since_sampled)
             # A generous evaluation budget, so a chunk ends on its iteration count unless L-BFGS stalls.
-            optimizer.param_groups[0].update(max_iter=chunk, max_eval=10 * chunk)
-            state = optimizer.state[optimizer.param_groups[0]["params"][0]]
-            before = state.get("n_iter", 0)
-            optimizer.step(closure)
-            done = state["n_iter"] - before
+            state.optimizer.param_groups[0].update(max_iter=chunk, max_eval=10 * chunk)
+            optimizer_state = state.optimizer.state[state.optimizer.param_groups[0]["params"][0]]
+            before = optimizer_state.get("n_iter", 0)
+            state.optimizer.step(closure)
+            done = optimizer_state["n_iter"] - before
             self.step += done
-            since_sampled += done
+            state.since_sampled += done
             total = last.pop("total")
-            self._log(last, total, optimizer)
+            self._log(last, total, state.optimizer)
             if done == chunk:
-                stalls = 0
+                state.stalls = 0
                 continue
             # The line search found no decrease. Once: restart from steepest descent with a fresh
             # curvature history. Twice in a row: float32 rounding hides the remaining decrease, so
             # continue in float64 ("auto"), or stop where the precision is exhausted.
-            stalls += 1
-            if stalls >= 2:
+            state.stalls += 1
+            if state.stalls >= 2:
                 if self.dtype == torch.float64 or config.dtype != "auto":
                     break
-                self.dtype, stalls = torch.float64, 0
+                self.dtype, state.stalls = torch.float64, 0
                 self.network.to(dtype=self.dtype)
-                batches = {name: points.to(self.dtype) for name, points in batches.items()}
-            optimizer = self._new_lbfgs()
+                self.batches = {name: points.to(self.dtype) for name, points in self.batches.items()}
+            state.optimizer = self._new_lbfgs()
 
     def _new_lbfgs(self) -> torch.optim.LBFGS:
         # Zero tolerances: torch's defaults (1e-7, 1e-9) end the polish long before convergence.
@@ -275,8 +343,79 @@ class Trainer:
         if self.monitor is not None:
             row |= dict(self.monitor())
         self.history.log(**row)
+        # What a divergence falls back to: the state this row describes.
+        self._last_good = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
         if self.progress is not None:
             self.progress(self.step, self.config.iterations + self.config.lbfgs.iterations, row)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the run depends on, as tensors and plain data (loadable with
+        ``torch.load(weights_only=True)``)."""
+        lbfgs = self.lbfgs
+        return {
+            "step": self.step, "phase": self.phase, "dtype": str(self.dtype).removeprefix("torch."),
+            "elapsed": time.perf_counter() - self._started if self._started else self._elapsed,
+            "weights": dict(self.weights),
+            "network": self.network.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict() if self.schedule is not None else None,
+            "early_stopping": vars(self.stopper) if self.stopper is not None else None,
+            "weighting": self.weighting.state_dict() if hasattr(self.weighting, "state_dict") else None,
+            "sampler": self.sampler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "batches": self.batches,
+            "history": self.history.rows,
+            "lbfgs": None if lbfgs.optimizer is None else {
+                "optimizer": lbfgs.optimizer.state_dict(), "weights": lbfgs.weights, "start": lbfgs.start,
+                "stalls": lbfgs.stalls, "since_sampled": lbfgs.since_sampled},
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state_dict` of a run with the same problem, network and options."""
+        self.step, self.phase, self._elapsed = state["step"], state["phase"], state["elapsed"]
+        self.dtype = DTYPES[state["dtype"]]
+        self.weights = dict(state["weights"])
+        self.network.to(device=self.device, dtype=self.dtype)
+        self.network.load_state_dict(state["network"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.schedule is not None and state["schedule"] is not None:
+            self.schedule.load_state_dict(state["schedule"])
+        if self.stopper is not None and state["early_stopping"] is not None:
+            vars(self.stopper).update(state["early_stopping"])
+        if state["weighting"] is not None:
+            self.weighting.load_state_dict(state["weighting"])
+        self.sampler.load_state_dict(state["sampler"])
+        torch.set_rng_state(state["torch_rng"])
+        self.batches = None if state["batches"] is None else {
+            name: points.to(device=self.device) for name, points in state["batches"].items()}
+        self.history.rows = [dict(row) for row in state["history"]]
+        if state["lbfgs"] is not None:
+            saved = state["lbfgs"]
+            self.lbfgs = _LBFGSState(self._new_lbfgs(), dict(saved["weights"]), saved["start"], saved["stalls"],
+                                     saved["since_sampled"])
+            self.lbfgs.optimizer.load_state_dict(saved["optimizer"])
+        if self.phase == "done":  # a finished run resumed with a larger budget goes on where it can
+            stopped_early = self.stopper is not None and self.stopper.waited >= self.stopper.patience
+            first_phase_left = self.lbfgs.optimizer is None and not stopped_early and self.step < self.config.iterations
+            self.phase = "first" if first_phase_left else "lbfgs"
+        self._last_good = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
+
+    def save_checkpoint(self) -> None:
+        save_checkpoint(self.checkpoint, self.state_dict(), self.spec)
+        self._checkpointed = self.step
+
+
+@dataclass
+class _LBFGSState:
+    """The polish phase's optimizer and its bookkeeping, kept between log chunks."""
+
+    optimizer: torch.optim.LBFGS | None = None
+    weights: dict[str, float] = field(default_factory=dict)  # frozen for the whole phase
+    start: int = 0         # the step the phase began at
+    stalls: int = 0        # line searches in a row that made no progress
+    since_sampled: int = 0
 
 
 class _EarlyStopping:

@@ -84,7 +84,7 @@ def test_run_succeeds(run):
     assert "u: relative L2 error" in process.stdout
     assert str(run["out"] / "result.h5") in process.stdout.replace("\n", "")
     assert not (run["work"] / "never").exists()  # --out replaces output.dir
-    assert sorted(p.name for p in run["out"].iterdir()) == sorted(("result.h5",) + PLOTS)  # no temporaries left
+    assert sorted(p.name for p in run["out"].iterdir()) == sorted(("checkpoint.pt", "result.h5") + PLOTS)  # no temporaries
 
 
 def test_result_file_layout(run):
@@ -163,7 +163,7 @@ def test_run_with_force_replaces_the_result(run, tmp_path):
     assert loaded.history["step"][-1] == 8  # 3 first-order + 5 L-BFGS steps
     for name in PLOTS:
         png_size(out / name)
-    assert sorted(p.name for p in out.iterdir()) == sorted(("result.h5",) + PLOTS)
+    assert sorted(p.name for p in out.iterdir()) == sorted(("checkpoint.pt", "result.h5") + PLOTS)
 
 
 # -- info and plot -----------------------------------------------------------------------------
@@ -239,6 +239,13 @@ def test_bad_flag_value_names_the_flag(tmp_path):
     line = one_error_line(runner.invoke(app, ["run", str(spec), "--iterations", "-1", "--out", str(tmp_path / "o")]))
     assert line == "error: --iterations: must lie in [0, 1000000000], got -1"
     assert not (tmp_path / "o").exists()
+
+
+def test_a_line_break_inside_a_name_stays_on_the_one_line(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY_HEAT.replace("width: 8", '"wid\\nth": 8'))
+    line = one_error_line(runner.invoke(app, ["check", str(spec)]))
+    assert line.startswith(f"error: {spec}: line 10: network.wid\\nth: unknown key")
 
 
 def test_debug_adds_the_traceback(tmp_path):

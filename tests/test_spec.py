@@ -261,6 +261,11 @@ def test_syntax_error_has_line_and_column(tmp_path):
     assert str(error) == "line 2, column 1: YAML syntax error: expected ',' or '}', but got '<scalar>'"
 
 
+def test_duplicate_anchor_says_so(tmp_path):
+    error = located_error(tmp_path, "a: &a 1\nb: &a 2\n" + LOCATED)
+    assert str(error) == "line 2, column 4: YAML syntax error: found duplicate anchor 'a' (second occurrence)"
+
+
 def test_aliases_and_recursive_documents_locate_quickly(tmp_path):
     # An alias bomb: 9 levels of 9 aliases would be 9**9 paths if every alias were walked again.
     levels = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
