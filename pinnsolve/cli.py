@@ -70,9 +70,8 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     A checkpoint (checkpoint.pt) is saved every training.checkpoint_every steps. Ctrl-C or SIGTERM
     stops at the next step with a checkpoint and the result so far; --resume continues from it.
     """
-    from pinnsolve.checkpoint import load_checkpoint
     from pinnsolve.solve import solve
-    from pinnsolve.spec import load_spec, resume_conflict
+    from pinnsolve.spec import load_spec
     from pinnsolve.tensorboard_log import TensorBoardLog
     from pinnsolve.train import TrainingDiverged, TrainingStopped
 
@@ -85,24 +84,7 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
         _spec_error(spec, error)
     target = run_spec.output_dir / "result.h5"
     checkpoint = run_spec.output_dir / "checkpoint.pt"
-    if resume:
-        if not checkpoint.is_file():
-            fail(f"{checkpoint}: no checkpoint to resume from; run without --resume to start")
-        try:
-            saved = load_checkpoint(checkpoint)
-        except ValueError as error:
-            fail(f"{error}; pass --force without --resume to start over")
-        conflict = resume_conflict(saved["spec"], run_spec.text)
-        if conflict:
-            fail(f"--resume: {conflict} differs from the checkpointed run; resume with the same spec, "
-                 "or pass --force without --resume to start over")
-    elif not force:
-        if target.exists() or checkpoint.exists():
-            found = target if target.exists() else checkpoint
-            hint = "--resume to continue its run, " if checkpoint.exists() else ""
-            fail(f"{found} exists; pass {hint}--force to start over, or --out DIR to write elsewhere")
-    else:
-        checkpoint.unlink(missing_ok=True)  # a later --resume must never pick up the replaced run
+    _claim_output_folder(target, checkpoint, run_spec.text, resume, force)
 
     problem = run_spec.problem
     console.print(f"[bold]{problem.name}[/]: {', '.join(problem.term_names)} on {problem.domain!r}")
@@ -137,6 +119,31 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
         raise typer.Exit(128 + received[0])  # the shell's convention for "ended by signal N"
     _print_metrics(result)
     console.print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def _claim_output_folder(target: Path, checkpoint: Path, spec_text: str, resume: bool, force: bool) -> None:
+    """Refuse to lose a run: a folder holding a result or checkpoint needs --resume (with the same
+    spec) or --force (which drops the old checkpoint at once, so no later --resume picks it up)."""
+    from pinnsolve.checkpoint import load_checkpoint
+    from pinnsolve.spec import resume_conflict
+
+    if resume:
+        if not checkpoint.is_file():
+            fail(f"{checkpoint}: no checkpoint to resume from; run without --resume to start")
+        try:
+            saved = load_checkpoint(checkpoint)
+        except ValueError as error:
+            fail(f"{error}; pass --force without --resume to start over")
+        conflict = resume_conflict(saved["spec"], spec_text)
+        if conflict:
+            fail(f"--resume: {conflict} differs from the checkpointed run; resume with the same spec, "
+                 "or pass --force without --resume to start over")
+    elif force:
+        checkpoint.unlink(missing_ok=True)
+    elif target.exists() or checkpoint.exists():
+        found = target if target.exists() else checkpoint
+        hint = "--resume to continue its run, " if checkpoint.exists() else ""
+        fail(f"{found} exists; pass {hint}--force to start over, or --out DIR to write elsewhere")
 
 
 def _resume_command(spec: Path, out: Path | None, iterations: int | None, seed: int | None, device: str | None) -> str:

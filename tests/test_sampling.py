@@ -120,3 +120,28 @@ def test_sobol_power_of_two_balance():
     u = Sampler("sobol", seed=11).unit(64, 2)
     for j in range(2):
         assert sorted(np.floor(u[:, j] * 64).astype(int)) == list(range(64))
+
+
+# -- state -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", SAMPLERS)
+def test_a_loaded_state_continues_the_very_same_streams(kind):
+    """Engines of several dimensions, created in some order, with the shared generator drawn from
+    between them (as adaptive sampling does): a fresh sampler that loads the state draws exactly
+    what the saved one draws next, including from an engine created only after the save."""
+    saved = Sampler(kind, seed=3)
+    saved.unit(7, 2), saved.unit(5, 1), saved.unit(9, 2), saved.rng.random(3)
+    resumed = Sampler(kind, seed=3)
+    resumed.load_state_dict(saved.state_dict())
+    draws = [[s.unit(11, 2), s.unit(6, 1), s.rng.random(2), s.unit(4, 3)] for s in (saved, resumed)]
+    assert all(np.array_equal(a, b) for a, b in zip(*draws))
+
+
+def test_state_loads_only_into_a_fresh_sampler_of_the_same_kind():
+    state = Sampler("sobol", 0).state_dict()
+    with pytest.raises(ValueError, match="the saved sampler is 'sobol', this one 'halton'"):
+        Sampler("halton", 0).load_state_dict(state)
+    used = Sampler("sobol", 0)
+    used.unit(4, 2)
+    with pytest.raises(ValueError, match="fresh sampler"):
+        used.load_state_dict(state)
