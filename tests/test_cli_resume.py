@@ -2,6 +2,7 @@
 --resume continues bit for bit, a diverged run writes its result marked diverged, and nothing is
 started over or overwritten by accident."""
 
+import importlib
 import os
 import signal
 import subprocess
@@ -188,3 +189,14 @@ def test_diverged_run_writes_its_result_and_exits_1(tmp_path, monkeypatch):
 def test_no_signal_handler_is_left_behind(finished):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None) or os.name != "posix"
+
+
+def test_a_second_ctrl_c_aborts_in_one_line(finished, monkeypatch):
+    def impatient(*args, **kwargs):
+        raise KeyboardInterrupt  # what the default handler raises for a second Ctrl-C
+
+    monkeypatch.setattr(importlib.import_module("pinnsolve.solve"), "solve", impatient)
+    result = runner.invoke(app, ["run", "spec.yaml", "--out", "out", "--resume", "--quiet"])
+    assert result.exit_code == 130 and isinstance(result.exception, SystemExit)
+    assert result.stderr == f"error: aborted; the last checkpoint is {Path('out') / 'checkpoint.pt'}\n"
+    assert load_result(finished / "out" / "result.h5").attrs["status"] == "complete"  # untouched
