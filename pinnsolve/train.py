@@ -156,7 +156,7 @@ class Trainer:
                                        **{k: v for k, v in config.schedule.items() if k != "type"}) if config.schedule else None
         self.stopper = _EarlyStopping(**config.early_stopping) if config.early_stopping else None
         self.lbfgs = _LBFGSState()
-        self._elapsed = 0.0    # training seconds before this session (a resumed run continues the clock)
+        self._elapsed = 0.0    # training seconds before this resume (a resumed run continues the clock)
         self._started = 0.0
         self._checkpointed = 0  # step of the last checkpoint
         self._last_good: dict[str, torch.Tensor] | None = None
