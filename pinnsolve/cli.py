@@ -85,6 +85,10 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     target = run_spec.output_dir / "result.h5"
     checkpoint = run_spec.output_dir / "checkpoint.pt"
     _claim_output_folder(target, checkpoint, run_spec.text, resume, force)
+    try:  # find out now, not at the first checkpoint, that the folder cannot be written
+        run_spec.output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        fail(f"cannot create the output folder {run_spec.output_dir}: {error.strerror or error}")
 
     problem = run_spec.problem
     console.print(f"[bold]{problem.name}[/]: {', '.join(problem.term_names)} on {problem.domain!r}")
@@ -101,6 +105,9 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
                     stopped = None
                 except TrainingStopped as error:
                     result, stopped = error.result, error
+                except OSError as error:  # a checkpoint could not be written: disk full, folder gone
+                    fail(f"stopped: cannot write {error.filename or run_spec.output_dir}: {error.strerror or error}",
+                         status=1)
                 finally:
                     if board is not None:
                         board.close()

@@ -200,3 +200,24 @@ def test_a_second_ctrl_c_aborts_in_one_line(finished, monkeypatch):
     assert result.exit_code == 130 and isinstance(result.exception, SystemExit)
     assert result.stderr == f"error: aborted; the last checkpoint is {Path('out') / 'checkpoint.pt'}\n"
     assert load_result(finished / "out" / "result.h5").attrs["status"] == "complete"  # untouched
+
+
+def test_an_unwritable_output_folder_is_refused_before_training(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("spec.yaml").write_text(SPEC)
+    Path("blocker").write_text("a file where the folder should be")
+    line = error_line(runner.invoke(app, ["run", "spec.yaml", "--out", "blocker/out"]))
+    assert line.startswith(f"error: cannot create the output folder {Path('blocker') / 'out'}: ")
+
+
+def test_a_checkpoint_that_cannot_be_written_stops_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("spec.yaml").write_text(SPEC.replace("iterations: 1500", "iterations: 250"))
+
+    def disk_full(path, state, spec=""):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr("pinnsolve.train.save_checkpoint", disk_full)
+    result = runner.invoke(app, ["run", "spec.yaml", "--out", "out", "--quiet"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stderr == f"error: stopped: cannot write {Path('out') / 'checkpoint.pt'}: No space left on device\n"
