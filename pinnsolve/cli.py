@@ -125,7 +125,7 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
                      highlight=False, soft_wrap=True)
         raise typer.Exit(128 + received[0])  # the shell's convention for "ended by signal N"
     _print_metrics(result)
-    console.print(f"wrote {', '.join(str(p) for p in written)}")
+    console.print(f"wrote {', '.join(str(p) for p in written)}", soft_wrap=True)  # paths are never folded
 
 
 def _claim_output_folder(target: Path, checkpoint: Path, spec_text: str, resume: bool, force: bool) -> None:
@@ -214,7 +214,7 @@ def plot(result: Path = typer.Argument(..., help="A result.h5 file."),
 
     loaded = _load(result)
     for path in save_plots(loaded, out or result.parent):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
 
 
 @app.command()
