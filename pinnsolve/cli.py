@@ -84,14 +84,15 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
         _spec_error(spec, error)
     target = run_spec.output_dir / "result.h5"
     checkpoint = run_spec.output_dir / "checkpoint.pt"
-    _claim_output_folder(target, checkpoint, run_spec.text, resume, force)
+    start = _claim_output_folder(target, checkpoint, run_spec.text, resume, force)
     try:  # find out now, not at the first checkpoint, that the folder cannot be written
         run_spec.output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         fail(f"cannot create the output folder {run_spec.output_dir}: {error.strerror or error}")
 
     problem = run_spec.problem
-    console.print(f"[bold]{problem.name}[/]: {', '.join(problem.term_names)} on {problem.domain!r}")
+    console.print(f"[bold]{problem.name}[/]: {', '.join(problem.term_names)} on {problem.domain!r}"
+                  + (f", resuming at step {start}" if resume else ""))
     board = TensorBoardLog(run_spec.output_dir / "tensorboard") if run_spec.tensorboard else None
     stop = threading.Event()
     try:
@@ -128,9 +129,10 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     console.print(f"wrote {', '.join(str(p) for p in written)}", soft_wrap=True)  # paths are never folded
 
 
-def _claim_output_folder(target: Path, checkpoint: Path, spec_text: str, resume: bool, force: bool) -> None:
+def _claim_output_folder(target: Path, checkpoint: Path, spec_text: str, resume: bool, force: bool) -> int:
     """Refuse to lose a run: a folder holding a result or checkpoint needs --resume (with the same
-    spec) or --force (which drops the old checkpoint at once, so no later --resume picks it up)."""
+    spec) or --force (which drops the old checkpoint at once, so no later --resume picks it up).
+    Returns the step training starts from."""
     from pinnsolve.checkpoint import load_checkpoint
     from pinnsolve.spec import resume_conflict
 
@@ -145,12 +147,14 @@ def _claim_output_folder(target: Path, checkpoint: Path, spec_text: str, resume:
         if conflict:
             fail(f"--resume: {conflict} differs from the checkpointed run; resume with the same spec, "
                  "or pass --force without --resume to start over")
-    elif force:
+        return saved["trainer"]["step"]
+    if force:
         checkpoint.unlink(missing_ok=True)
     elif target.exists() or checkpoint.exists():
         found = target if target.exists() else checkpoint
         hint = "--resume to continue its run, " if checkpoint.exists() else ""
         fail(f"{found} exists; pass {hint}--force to start over, or --out DIR to write elsewhere")
+    return 0
 
 
 def _resume_command(spec: Path, out: Path | None, iterations: int | None, seed: int | None, device: str | None) -> str:

@@ -137,6 +137,7 @@ def test_resume_with_a_changed_spec_is_refused(finished):
 def test_resume_with_more_iterations_continues(finished):
     result = runner.invoke(app, ["run", "spec.yaml", "--out", "out", "--resume", "--iterations", "30", "--quiet"])
     assert result.exit_code == 0, (result.output, result.exception)
+    assert ", resuming at step 20" in " ".join(result.output.split())
     loaded = load_result(finished / "out" / "result.h5")
     assert loaded.attrs["steps"] == 30 and loaded.history["step"].tolist() == [20, 30]
 
