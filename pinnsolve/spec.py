@@ -324,18 +324,26 @@ def _residuals(value: Any, symbols: list[str], params: dict[str, float]) -> dict
     return {name: _field_function(compile_expression(text, symbols, path), params) for name, text, path in items}
 
 
+MAX_DERIVATIVE_ORDER = 8  # PDEs in use go to order 6 (phase-field crystal); a longer name is a typo
+
+
 class _Symbols(SymbolTable):
     """What a PDE expression may read: variables, parameters, fields, and derivatives of the fields
-    by the variables in any order (``u_xt``, ``u_xxxx``). Lists the plain names; describes the rest."""
+    by the variables in any order (``u_xt``, ``u_xxxx``) up to ``MAX_DERIVATIVE_ORDER``. Lists the
+    plain names; describes the rest."""
 
     def __init__(self, fields: list[str], variables: list[str], params: Mapping[str, float]):
         self.fields, self.variables = tuple(fields), tuple(variables)
         self.names = list(variables) + list(params) + list(fields)
         self.description = (f"a variable ({', '.join(variables)}), " + (f"a parameter ({', '.join(params)}), " if params else "")
-                            + f"a field ({', '.join(fields)}) or a derivative such as {fields[0]}_{variables[0]}")
+                            + f"a field ({', '.join(fields)}) or a derivative such as {fields[0]}_{variables[0]} "
+                            + f"(of order {MAX_DERIVATIVE_ORDER} at most)")
 
     def __contains__(self, name: object) -> bool:
-        return name in self.names or (isinstance(name, str) and parse_name(name, self.fields, self.variables) is not None)
+        if name in self.names:
+            return True
+        parsed = parse_name(name, self.fields, self.variables) if isinstance(name, str) else None
+        return parsed is not None and len(parsed[1]) <= MAX_DERIVATIVE_ORDER
 
     def __iter__(self):
         return iter(self.names)

@@ -426,10 +426,20 @@ def test_moderate_nesting_still_reaches_the_field_check():
     assert caught.value.path == "pde[0]" and "expected an expression string" in caught.value.message
 
 
-def test_long_derivative_name_compiles():
+def test_long_derivative_name_is_refused_quickly():
     # was RecursionError: the name's suffix was split into variables recursively, one level per letter
-    spec = build_spec(copy.deepcopy(HEAT) | {"pde": "u_" + "x" * 1990})
+    start = time.perf_counter()
+    with pytest.raises(SpecError) as caught:
+        build_spec(copy.deepcopy(HEAT) | {"pde": "u_" + "x" * 1990})
+    assert time.perf_counter() - start < 1
+    assert caught.value.path == "pde" and caught.value.message.endswith("(of order 8 at most)")
+
+
+def test_derivatives_up_to_order_eight_compile():
+    spec = build_spec(copy.deepcopy(HEAT) | {"pde": "u_t - u_xxxxxxxx + u_xxxtxxxt"})
     assert list(spec.problem.residuals) == ["pde"]
+    with pytest.raises(SpecError, match="unknown symbol 'u_xxxxxxxxx'"):
+        build_spec(copy.deepcopy(HEAT) | {"pde": "u_t - u_xxxxxxxxx"})
 
 
 def test_ambiguous_derivative_name_is_refused_quickly():
