@@ -30,7 +30,8 @@ errors = Console(stderr=True)
 PROBLEMS_DIRS = (Path.cwd() / "problems", Path(__file__).resolve().parent.parent / "problems")
 
 
-# Command-line flags that set a spec field: an error in the value names the flag, not the field.
+# Command-line flags that set a spec field: an error in the value names the flag, not the field,
+# and the resume hint after an interruption repeats them.
 FLAGS = {"training.iterations": "--iterations", "training.seed": "--seed", "training.device": "--device",
          "output.dir": "--out"}
 _debug = False
@@ -75,9 +76,9 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     from pinnsolve.tensorboard_log import TensorBoardLog
     from pinnsolve.train import TrainingDiverged, TrainingStopped
 
-    overrides = {key: value for key, value in {"training.iterations": iterations, "training.seed": seed,
-                                               "training.device": device, "output.dir": str(out) if out else None}.items()
-                 if value is not None}
+    given = {"training.iterations": iterations, "training.seed": seed, "training.device": device,
+             "output.dir": str(out) if out else None}
+    overrides = {field: value for field, value in given.items() if value is not None}
     try:
         run_spec = load_spec(spec, overrides)
     except SpecError as error:
@@ -122,7 +123,7 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
              f"(status diverged){kept}", status=1)
     if stopped is not None:
         errors.print(f"stopped at step {stopped.step}: wrote {checkpoint} and the result so far to {target} "
-                     f"(status interrupted); continue with: {_resume_command(spec, out, iterations, seed, device)}", markup=False,
+                     f"(status interrupted); continue with: {_resume_command(spec, overrides)}", markup=False,
                      highlight=False, soft_wrap=True)
         raise typer.Exit(128 + received[0])  # the shell's convention for "ended by signal N"
     _print_metrics(result)
@@ -157,9 +158,8 @@ def _claim_output_folder(target: Path, checkpoint: Path, spec_text: str, resume:
     return 0
 
 
-def _resume_command(spec: Path, out: Path | None, iterations: int | None, seed: int | None, device: str | None) -> str:
-    flags = {"--out": out, "--iterations": iterations, "--seed": seed, "--device": device}
-    given = "".join(f" {flag} {shlex.quote(str(value))}" for flag, value in flags.items() if value is not None)
+def _resume_command(spec: Path, overrides: dict) -> str:
+    given = "".join(f" {FLAGS[field]} {shlex.quote(str(value))}" for field, value in overrides.items())
     return f"pinnsolve run {shlex.quote(str(spec))}{given} --resume"
 
 

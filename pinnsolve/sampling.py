@@ -34,13 +34,15 @@ class Sampler:
             return np.zeros((n, 0))
         if self.kind == "uniform":
             return self.rng.random((n, dim))
-        engine = self._engines.get(dim)
-        if engine is None:
-            engine = {"sobol": qmc.Sobol, "halton": qmc.Halton, "lhs": qmc.LatinHypercube}[self.kind]
-            engine = self._engines[dim] = engine(d=dim, rng=self.rng)
         with warnings.catch_warnings():  # Sobol' prefers powers of two; any n is still a valid sample
             warnings.simplefilter("ignore", UserWarning)
-            return engine.random(n)
+            return self._engine(dim).random(n)
+
+    def _engine(self, dim: int) -> qmc.QMCEngine:
+        if dim not in self._engines:
+            kind = {"sobol": qmc.Sobol, "halton": qmc.Halton, "lhs": qmc.LatinHypercube}[self.kind]
+            self._engines[dim] = kind(d=dim, rng=self.rng)
+        return self._engines[dim]
 
     def state_dict(self) -> dict:
         # An engine's scrambling comes from a child generator spawned from ``rng``'s seed sequence
@@ -56,8 +58,7 @@ class Sampler:
         if self._engines:
             raise ValueError("load a sampler state into a fresh sampler, before it draws any point")
         for engine_state in state["engines"]:
-            self.unit(0, engine_state["dim"])  # creates the engine, spawning its generator in order
-            engine = self._engines[engine_state["dim"]]
+            engine = self._engine(engine_state["dim"])  # spawns its generator, in the saved order
             engine.fast_forward(engine_state["drawn"])
             engine.rng.bit_generator.state = engine_state["rng"]
         self.rng.bit_generator.state = state["rng"]
