@@ -1,5 +1,8 @@
-"""Fields and their partial derivatives at collocation points, computed on demand by autograd.
+"""Fields and their partial derivatives at collocation points: the one seam between the loss terms
+and how derivatives are computed.
 
+:class:`Fields` is built from the points and the network (not from outputs computed beforehand), so
+the engine behind it can change without touching a residual. The engine here is nested autograd.
 A residual reads ``f.u_xx``; the name is split into the field (``u``) and the variables to
 differentiate by (``x``, ``x``). Each derivative is computed the first time it is read and cached,
 so a residual pays for exactly the derivatives it uses, and a mixed partial ``u_xt`` reuses
@@ -9,8 +12,7 @@ all variables at once; the graph is kept (``create_graph``) so the loss can be d
 respect to the network parameters.
 """
 
-import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import torch
@@ -44,31 +46,33 @@ def _split(suffix: str, variables: tuple[str, ...]) -> list[tuple[str, ...]]:
     return ways[0]
 
 
-def derivative_names(fields: list[str], variables: list[str], max_order: int = 2) -> list[str]:
-    """Every name a residual may read up to ``max_order``, in every order of differentiation
-    (``u_xt`` and ``u_tx``): the symbol table of expressions."""
-    return list(fields) + [f"{f}_{''.join(by)}" for order in range(1, max_order + 1)
-                           for by in itertools.product(variables, repeat=order) for f in fields]
-
-
 class Fields:
-    """Lazy view of network outputs, their derivatives and the coordinates at a batch of points.
+    """Lazy view of the network's fields, their derivatives and the coordinates at a batch of points.
 
-    ``f.u`` and ``f["u"]`` are the field u, shape (n,); ``f.u_x`` its derivative; ``f.x`` the
-    coordinate x. Points must have ``requires_grad`` when derivatives are read.
+    ``points`` has shape (..., d), d the number of variables: (n, d) for most terms, (2, n, d) for
+    paired points such as a periodic condition's. ``network`` maps (m, d) points to (m, fields)
+    outputs. ``f.u`` and ``f["u"]`` are the field u, shape (...); ``f.u_x`` its derivative; ``f.x``
+    the coordinate x; ``f.point_data`` what the point set carries besides coordinates (the outward
+    ``normal`` of boundary points, say), by name.
     """
 
-    def __init__(self, points: torch.Tensor, outputs: torch.Tensor, fields: list[str], variables: list[str]):
-        self._points = points
+    def __init__(self, points: torch.Tensor, network: Callable[[torch.Tensor], torch.Tensor], fields: list[str],
+                 variables: list[str], point_data: Mapping[str, torch.Tensor] | None = None):
+        self._points = points.detach().requires_grad_(True)
         self._fields = tuple(fields)
         self._variables = tuple(variables)
+        self.point_data = dict(point_data or {})
+        if self._points.dim() == 2:
+            outputs = network(self._points)
+        else:  # the network sees a flat batch; the fields keep the points' layout
+            outputs = network(self._points.reshape(-1, self._points.shape[-1])).reshape(*self._points.shape[:-1], -1)
         self._cache: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {
-            (name, ()): outputs[:, i] for i, name in enumerate(fields)
+            (name, ()): outputs[..., i] for i, name in enumerate(fields)
         }
 
     def __getitem__(self, name: str) -> torch.Tensor:
         if name in self._variables:
-            return self._points[:, self._variables.index(name)]
+            return self._points[..., self._variables.index(name)]
         parsed = parse_name(name, self._fields, self._variables)
         if parsed is None:
             raise KeyError(f"unknown field, derivative or variable {name!r}; fields are "
@@ -94,8 +98,5 @@ class Fields:
             if grads is None:
                 grads = torch.zeros_like(self._points)
             for i in range(len(self._variables)):  # one pass gives the derivative by every variable
-                self._cache.setdefault((field, tuple(sorted(by[:-1] + (i,)))), grads[:, i])
+                self._cache.setdefault((field, tuple(sorted(by[:-1] + (i,)))), grads[..., i])
         return self._cache[key]
-
-
-Residual = Callable[[Fields, object], torch.Tensor]

@@ -83,6 +83,12 @@ class Domain:
         lo, hi = self.bounds[side.variable]
         return hi if side.upper else lo
 
+    def outward_normal(self, side: Side) -> np.ndarray:
+        """The outward unit normal of a side: −e_i on the lower side of variable i, +e_i on the upper."""
+        normal = np.zeros(self.dim)
+        normal[self.index(side.variable)] = 1.0 if side.upper else -1.0
+        return normal
+
     def scale(self, unit: np.ndarray) -> np.ndarray:
         """Map points of the unit cube [0, 1]^d onto the box."""
         return self.lower + unit * (self.upper - self.lower)

@@ -6,6 +6,7 @@ the parameters by name. A residual returns a tensor that should vanish; the loss
 its mean square. A condition value may also be a plain number.
 """
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field as dataclass_field
 from types import MappingProxyType
@@ -16,16 +17,18 @@ import torch
 from pinnsolve.derivatives import Fields
 from pinnsolve.domain import Domain, Side
 from pinnsolve.errors import SpecError
-from pinnsolve.sampling import Sampler
+from pinnsolve.terms import INTERIOR, Interior, OnSides, OppositeSides, PointSource, Term, reads_of
 
 Value = float | Callable[[Fields, "Params"], torch.Tensor]
 Reference = Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 
 
 class Params(Mapping):
-    """Named problem parameters, readable as ``p.nu`` or ``p["nu"]``."""
+    """Named problem parameters, readable as ``p.nu`` or ``p["nu"]``: numbers, or tensors. A tensor
+    that requires grad is an unknown, trained with the network (see :func:`pinnsolve.objective.trainable`);
+    residuals, condition values and output transforms read its current value at each call."""
 
-    def __init__(self, values: Mapping[str, float] | None = None):
+    def __init__(self, values: Mapping[str, float | torch.Tensor] | None = None):
         self._values = dict(values or {})
 
     def __getattr__(self, name: str):
@@ -43,6 +46,15 @@ class Params(Mapping):
     def __len__(self) -> int:
         return len(self._values)
 
+    def trainable(self) -> dict[str, torch.Tensor]:
+        """The parameters that are trained: tensors that require grad."""
+        return {name: value for name, value in self._values.items()
+                if isinstance(value, torch.Tensor) and value.requires_grad}
+
+    def numbers(self) -> dict[str, float]:
+        """Every parameter's current value as a float."""
+        return {name: float(value) for name, value in self._values.items()}
+
 
 def _evaluate(value: Value, f: Fields, p: Params) -> torch.Tensor | float:
     return value(f, p) if callable(value) else float(value)
@@ -55,7 +67,8 @@ def _along(field: str, variable: str, order: int) -> str:
 
 @dataclass
 class Condition:
-    """Base of all conditions: which field, and the loss-term name (defaults to the kind)."""
+    """Base of all conditions: which field, and the loss-term name (defaults to the kind). A
+    condition compiles into a :class:`~pinnsolve.terms.Term`: its residual on its point source."""
 
     field: str
     name: str | None = dataclass_field(default=None, kw_only=True)
@@ -64,11 +77,20 @@ class Condition:
     def sides(self, domain: Domain) -> list[Side]:
         raise NotImplementedError
 
-    def sample(self, sampler: Sampler, domain: Domain, n: int) -> np.ndarray:
-        return sampler.on_sides(domain, self.sides(domain), n)
+    def where(self, domain: Domain) -> PointSource:
+        return OnSides(tuple(self.sides(domain)))
+
+    def reads(self, domain: Domain) -> set[str]:
+        """The fields and derivatives the residual reads besides its value's."""
+        raise NotImplementedError
 
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
         raise NotImplementedError
+
+    def term(self, name: str, domain: Domain) -> Term:
+        value = reads_of(getattr(self, "value", 0.0))
+        return Term(name, self.where(domain), functools.partial(self.residual, domain=domain),
+                    None if value is None else frozenset(self.reads(domain) | value))
 
 
 class _AlongVariable(Condition):
@@ -86,6 +108,9 @@ class Initial(_AlongVariable):
     variable: str = "t"
     order: int = 0
     kind = "initial"
+
+    def reads(self, domain: Domain) -> set[str]:
+        return {_along(self.field, self.variable, self.order)}
 
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
         return f[_along(self.field, self.variable, self.order)] - _evaluate(self.value, f, p)
@@ -109,6 +134,9 @@ class Dirichlet(_OnSides):
 
     kind = "dirichlet"
 
+    def reads(self, domain: Domain) -> set[str]:
+        return {self.field}
+
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
         return f[self.field] - _evaluate(self.value, f, p)
 
@@ -119,16 +147,16 @@ class Neumann(_OnSides):
 
     kind = "neumann"
 
+    def reads(self, domain: Domain) -> set[str]:
+        return {f"{self.field}_{side.variable}" for side in self.sides(domain)}
+
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
-        # Each point takes the normal of the first declared side it lies on (corners are ambiguous).
-        outward = torch.zeros_like(f[self.field])
-        unassigned = torch.ones_like(outward, dtype=torch.bool)
-        for side in self.sides(domain):
-            on_side = unassigned & (f[side.variable].detach() == domain.side_value(side))
-            derivative = f[f"{self.field}_{side.variable}"]
-            outward = torch.where(on_side, derivative if side.upper else -derivative, outward)
-            unassigned &= ~on_side
-        return outward - _evaluate(self.value, f, p)
+        # n·∇u over the variables the sides' normals point along; each point carries the normal of
+        # the side it was sampled on, so no coordinate is compared with a bound.
+        normal = f.point_data["normal"]
+        variables = dict.fromkeys(side.variable for side in self.sides(domain))
+        flux = sum(normal[..., domain.index(v)] * f[f"{self.field}_{v}"] for v in variables)
+        return flux - _evaluate(self.value, f, p)
 
 
 @dataclass
@@ -139,35 +167,39 @@ class Periodic(_AlongVariable):
     derivatives: int = 1
     kind = "periodic"
 
-    def sample(self, sampler: Sampler, domain: Domain, n: int) -> np.ndarray:
-        lower = sampler.on_sides(domain, self.sides(domain), n)
-        upper = lower.copy()
-        upper[:, domain.index(self.variable)] = domain.bounds[self.variable][1]
-        return np.concatenate([lower, upper])  # first half on x=min, second half its partner on x=max
+    def where(self, domain: Domain) -> PointSource:
+        self.sides(domain)  # validates the variable
+        return OppositeSides(self.variable)
+
+    def reads(self, domain: Domain) -> set[str]:
+        return {_along(self.field, self.variable, order) for order in range(self.derivatives + 1)}
 
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
         gaps = []
         for order in range(self.derivatives + 1):
-            values = f[_along(self.field, self.variable, order)]
-            lower, upper = values.chunk(2)
+            lower, upper = f[_along(self.field, self.variable, order)]  # the pairs, by construction
             gaps.append(upper - lower)
         return torch.cat(gaps)
 
 
 class Problem:
-    """Everything that defines the PDE problem, independent of how it is solved."""
+    """Everything that defines the PDE problem, independent of how it is solved.
+
+    It compiles into :attr:`terms`: one per residual (on the interior points), one per condition,
+    then the given ``terms`` (custom :class:`~pinnsolve.terms.Term` objects), in that order.
+    """
 
     def __init__(self, domain: Domain, fields: list[str], residuals: Callable | Mapping[str, Callable],
-                 conditions: list[Condition] = (), params: Mapping[str, float] | None = None,
-                 reference: Reference | None = None, name: str = "problem"):
+                 conditions: list[Condition] = (), params: Mapping[str, float | torch.Tensor] | None = None,
+                 reference: Reference | None = None, name: str = "problem", terms: list[Term] = ()):
         self.domain = domain
         self.fields = list(fields)
         if not self.fields:
             raise SpecError("fields", "declare at least one field, e.g. [u]")
         for i, f in enumerate(self.fields):
-            if not f.isidentifier() or f in domain.variables or self.fields.count(f) > 1:
+            if not isinstance(f, str) or not f.isidentifier() or f in domain.variables or self.fields.count(f) > 1:
                 raise SpecError(f"fields[{i}]", f"field name {f!r} must be a unique identifier, distinct from the variables")
-        self.residuals = MappingProxyType(dict(residuals) if isinstance(residuals, Mapping) else {"pde": residuals})
+        self.residuals = MappingProxyType(dict(residuals) if isinstance(residuals, Mapping) else {INTERIOR: residuals})
         if not self.residuals:
             raise SpecError("pde", "give at least one residual")
         self.conditions = list(conditions)
@@ -182,13 +214,19 @@ class Problem:
             except SpecError as error:
                 raise SpecError(f"conditions[{i}].{error.path}", error.message) from None
         self.condition_names = self._name_conditions()
-        if "pde" in self.condition_names:
-            i = self.condition_names.index("pde")
+        if INTERIOR in self.condition_names:
+            i = self.condition_names.index(INTERIOR)
             raise SpecError(f"conditions[{i}].name", "'pde' names the interior points; choose another name")
         clash = set(self.residuals) & set(self.condition_names)
         if clash:
             raise SpecError("conditions", f"term name {sorted(clash)[0]!r} is used by a residual and a condition")
-
+        self.terms: list[Term] = (
+            [Term(name, Interior(), residual, reads_of(residual)) for name, residual in self.residuals.items()]
+            + [c.term(name, domain) for name, c in zip(self.condition_names, self.conditions)] + list(terms))
+        names = [term.name for term in self.terms]
+        for i, term in enumerate(terms):
+            if names.count(term.name) > 1 or (term.name == INTERIOR and term.point_set != INTERIOR):
+                raise SpecError(f"terms[{i}].name", f"term name {term.name!r} is used twice; give each term its own name")
     def _name_conditions(self) -> list[str]:
         """Explicit names, else the kind; a kind used by several unnamed conditions is numbered."""
         names = [c.name or c.kind for c in self.conditions]
@@ -206,4 +244,13 @@ class Problem:
 
     @property
     def term_names(self) -> list[str]:
-        return list(self.residuals) + self.condition_names
+        return [term.name for term in self.terms]
+
+    @property
+    def point_sets(self) -> dict[str, PointSource]:
+        """The sampled point sets by name (``"pde"`` for the interior, shared), in sampling order."""
+        sets: dict[str, PointSource] = {}
+        for term in self.terms:
+            if term.where.sampled:
+                sets.setdefault(term.point_set, term.where)
+        return sets

@@ -13,6 +13,7 @@ Layout (every array in float64)::
     /history/...       step, time, lr, precision (bits), total, loss/<term>, weight/<term>, rel_l2/<field>,
                        norm/<layer> (weight norms), skip/<block> (AdaResNet), one row per log
     /model             attr ``config`` (JSON, rebuilds the network) and one dataset per weight tensor
+    /params            attrs: the trained value of each unknown parameter (when the problem has any)
 
 Files are written by :func:`pinnsolve.files.write_atomically`, so a crash at any moment leaves either
 the old file or the new one, never a half-written one.
@@ -41,6 +42,7 @@ class Result:
     history: dict[str, np.ndarray]
     model_config: dict
     model_state: dict[str, np.ndarray]
+    params: dict[str, float] = field(default_factory=dict)  # trained values of the unknown parameters
     attrs: dict = field(default_factory=dict)
 
     @property
@@ -110,6 +112,8 @@ class Result:
         model.attrs["config"] = json.dumps(self.model_config)
         for key, values in self.model_state.items():
             model[key] = np.asarray(values, dtype=np.float64)
+        if self.params:
+            h5.require_group("params").attrs.update(self.params)
 
 
 def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
@@ -133,5 +137,6 @@ def load_result(path: str | Path) -> Result:
             history=history,
             model_config=json.loads(h5["model"].attrs["config"]),
             model_state={k: h5[f"model/{k}"][()] for k in h5["model"]},
+            params={k: float(v) for k, v in h5["params"].attrs.items()} if "params" in h5 else {},
             attrs={k: v for k, v in h5.attrs.items() if k != "problem"},
         )

@@ -68,10 +68,14 @@ class Sampler:
 
     def on_sides(self, domain: Domain, sides: list[Side], n: int) -> np.ndarray:
         """n points spread evenly over the given sides (a side of a 1-D box is a single point)."""
-        counts = [n // len(sides) + (i < n % len(sides)) for i in range(len(sides))]
-        return np.concatenate([self._on_side(domain, s, c) for s, c in zip(sides, counts)])
+        return np.concatenate([self._on_side(domain, s, c) for s, c in zip(sides, split_count(n, len(sides)))])
 
     def _on_side(self, domain: Domain, side: Side, n: int) -> np.ndarray:
         points = domain.scale(np.insert(self.unit(n, domain.dim - 1), domain.index(side.variable), 0.0, axis=1))
         points[:, domain.index(side.variable)] = domain.side_value(side)
         return points
+
+
+def split_count(n: int, parts: int) -> list[int]:
+    """n split into ``parts`` counts as equal as can be, the larger ones first."""
+    return [n // parts + (i < n % parts) for i in range(parts)]

@@ -16,10 +16,11 @@ import torch
 from pinnsolve import __version__
 from pinnsolve.checkpoint import load_checkpoint
 from pinnsolve.nets import build_network
+from pinnsolve.objective import move, trainable
 from pinnsolve.optim import build_optimizer
 from pinnsolve.problem import Problem
 from pinnsolve.results import Result, relative_l2
-from pinnsolve.train import DTYPES, Trainer, TrainingConfig, TrainingStopped
+from pinnsolve.train import DTYPES, RunContext, Trainer, TrainingConfig, TrainingStopped
 from pinnsolve.weighting import Weighting
 
 DEFAULT_NETWORK = {"type": "mlp"}  # each family has its own defaults for the other options
@@ -42,7 +43,7 @@ def build_model(problem: Problem, options: Mapping | None = None) -> torch.nn.Mo
     config = DEFAULT_NETWORK | dict(options or {}) | {
         "lower": problem.domain.lower.tolist(), "upper": problem.domain.upper.tolist(), "outputs": len(problem.fields)}
     if config.get("output_transform"):
-        config |= {"fields": problem.fields, "variables": problem.domain.variables, "params": dict(problem.params)}
+        config |= {"fields": problem.fields, "variables": problem.domain.variables, "params": problem.params}
     return build_network(config)
 
 
@@ -70,12 +71,13 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
     training = training or TrainingConfig()
     torch.manual_seed(training.seed)
     model = network if isinstance(network, torch.nn.Module) else build_model(problem, network)
-    model.to(device=training.device, dtype=DTYPES[training.dtype])
+    move(model, problem.params, training.device, DTYPES[training.dtype])
+    parameters = trainable(model, problem.params)
     if callable(optimizer):
-        opt = optimizer(model.parameters())
+        opt = optimizer(parameters)
     else:
         options = dict(DEFAULT_OPTIMIZER | dict(optimizer or {}))
-        opt = build_optimizer(options.pop("type"), model.parameters(), **options)
+        opt = build_optimizer(options.pop("type"), parameters, **options)
 
     axes = axes or default_axes(problem)
     if set(axes) != set(problem.domain.variables):
@@ -102,8 +104,9 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
         prediction = predict()
         return {f"rel_l2/{name}": relative_l2(prediction[name], reference[name]) for name in problem.fields}
 
-    trainer = Trainer(problem, model, opt, training, weighting, monitor if reference is not None else None, progress,
-                      checkpoint=checkpoint, stop=stop, spec=spec)
+    context = RunContext(monitor if reference is not None else None, progress,
+                         Path(checkpoint) if checkpoint is not None else None, spec, stop)
+    trainer = Trainer(problem, model, opt, training, weighting, context)
     if resume:
         if checkpoint is None:
             raise ValueError("resume needs the checkpoint file to resume from")
@@ -120,6 +123,7 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
         name=problem.name, spec=spec, axes=axes, solution=predict(), reference=reference,
         history=trainer.history.arrays(), model_config=dict(getattr(model, "config", {})),
         model_state={k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()},
+        params={name: float(value) for name, value in problem.params.trainable().items()},
         attrs={"pinnsolve_version": __version__, "seed": training.seed, "device": training.device,
                "dtype": training.dtype, "model_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                "wall_time": wall_time, "steps": trainer.step,

@@ -321,7 +321,8 @@ def _residuals(value: Any, symbols: list[str], params: dict[str, float]) -> dict
         items = [("pde", value, "pde")]
     if not items:
         raise SpecError("pde", "give at least one residual expression")
-    return {name: _field_function(compile_expression(text, symbols, path), params) for name, text, path in items}
+    return {name: FieldExpression(compile_expression(text, symbols, path), symbols.fields, symbols.variables)
+            for name, text, path in items}
 
 
 MAX_DERIVATIVE_ORDER = 8  # PDEs in use go to order 6 (phase-field crystal); a longer name is a typo
@@ -352,20 +353,24 @@ class _Symbols(SymbolTable):
         return len(self.names)
 
 
-def _field_function(expression: Expression, params: Mapping[str, float]) -> Callable[[Fields, Any], Any]:
-    """A compiled expression as a residual/value callable ``g(f, p)``."""
+class FieldExpression:
+    """A compiled expression as a residual or value callable ``g(f, p)``. Parameters are read from
+    ``p`` at each call, so a trained parameter is seen at its current value; ``reads`` lists the
+    fields and derivatives it reads."""
 
-    def evaluate(f: Fields, p) -> Any:
-        return expression(_Values(f, params))
+    def __init__(self, expression: Expression, fields: list[str], variables: list[str]):
+        self.expression = expression
+        self.reads = frozenset(name for name in expression.names
+                               if parse_name(name, tuple(fields), tuple(variables)) is not None)
 
-    evaluate.expression = expression.text
-    return evaluate
+    def __call__(self, f: Fields, p: Mapping[str, Any]) -> Any:
+        return self.expression(_Values(f, p))
 
 
 class _Values(Mapping):
     """Names as expressions see them at run time: a parameter, else a field, derivative or coordinate."""
 
-    def __init__(self, f, params: Mapping[str, float]):
+    def __init__(self, f, params: Mapping[str, Any]):
         self.f, self.params = f, params
 
     def __getitem__(self, name: str):
@@ -400,7 +405,7 @@ def _condition(value: Any, path: str, domain: Domain, fields: list[str], params:
     options: dict[str, Any] = {"name": _string(raw["name"], f"{path}.name") if "name" in raw else None}
     if "value" in raw:
         expression = compile_expression(raw["value"], domain.variables + list(params), f"{path}.value")
-        options["value"] = _field_function(expression, params) if expression.names else expression({})
+        options["value"] = FieldExpression(expression, fields, domain.variables) if expression.names else expression({})
     if "on" in raw:
         sides = raw["on"] if isinstance(raw["on"], list) else [raw["on"]]
         for i, side in enumerate(sides):

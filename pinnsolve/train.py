@@ -22,11 +22,13 @@ import numpy as np
 import torch
 
 from pinnsolve.checkpoint import save_checkpoint
-from pinnsolve.derivatives import Fields
+from pinnsolve.errors import check_choice
 from pinnsolve.nets.monitor import weight_summary
+from pinnsolve.objective import NonFiniteLoss, Objective, Step, Weigh, move
 from pinnsolve.optim.schedules import build_schedule
 from pinnsolve.problem import Problem
 from pinnsolve.sampling import Sampler
+from pinnsolve.terms import INTERIOR, PointSet
 from pinnsolve.weighting import Fixed, GradientContext, Weighting
 
 DEFAULT_PDE_POINTS = 4096
@@ -112,46 +114,61 @@ class History:
         return {k: np.array([row.get(k, np.nan) for row in self.rows], dtype=float) for k in keys}
 
 
-class Trainer:
-    """Trains ``network`` on ``problem``; ``monitor()`` (optional) returns metrics to log, such as the
-    relative error against a reference, and ``progress(step, total, row)`` reports each logged row.
+@dataclass
+class RunContext:
+    """What a run reports to and listens to, apart from the mathematics.
 
-    With a ``checkpoint`` path, the complete state of the run (:meth:`state_dict`) is written there
-    every ``config.checkpoint_every`` steps and at the end; a fresh trainer built the same way that
-    loads it (:meth:`load_state_dict`) continues bit for bit on the same device. Setting ``stop``
-    (a :class:`threading.Event`, e.g. from a signal handler) ends the run at the next step boundary
-    (first phase) or log chunk (L-BFGS) with a checkpoint, raising :class:`TrainingInterrupted`.
-    ``spec`` (the resolved spec text) is stored in each checkpoint, to check what a resume continues.
+    ``monitor()`` returns metrics to log with each row, such as the relative error against a
+    reference; ``progress(step, total, row)`` reports each logged row. With a ``checkpoint`` path,
+    the complete state of the run (:meth:`Trainer.state_dict`) is written there every
+    ``checkpoint_every`` steps and at the end, with ``spec`` (the resolved spec text, to check what a
+    resume continues). Setting ``stop`` (e.g. from a signal handler) ends the run at the next step
+    boundary (first phase) or log chunk (L-BFGS) with a checkpoint, raising :class:`TrainingInterrupted`.
+    """
+
+    monitor: Callable[[], Mapping[str, float]] | None = None
+    progress: Callable[[int, int, Mapping[str, float]], None] | None = None
+    checkpoint: Path | None = None
+    spec: str = ""
+    stop: threading.Event | None = None
+
+
+def check_point_counts(config: TrainingConfig, problem: Problem) -> None:
+    """Point counts may be given for the sampled point sets only (``"pde"`` and each condition)."""
+    sampled = [name for name, source in problem.point_sets.items() if source.sampled]
+    for path, counts in (("training.points", config.points), ("training.lbfgs.points", config.lbfgs.points)):
+        for name in counts:
+            check_choice(name, path, sampled)
+
+
+class Trainer:
+    """Trains ``network`` on ``problem``: a loop of :meth:`Objective.step` between sampling,
+    logging, checkpoints and stop handling (``context``).
+
+    A fresh trainer built the same way that loads a :meth:`state_dict` (:meth:`load_state_dict`)
+    continues bit for bit on the same device.
     """
 
     def __init__(self, problem: Problem, network: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                 config: TrainingConfig, weighting: Weighting | None = None,
-                 monitor: Callable[[], Mapping[str, float]] | None = None,
-                 progress: Callable[[int, int, Mapping[str, float]], None] | None = None,
-                 checkpoint: str | Path | None = None, stop: threading.Event | None = None, spec: str = ""):
+                 config: TrainingConfig, weighting: Weighting | None = None, context: RunContext | None = None):
+        check_point_counts(config, problem)
         self.problem = problem
         self.network = network
+        self.objective = Objective(problem, network)
         self.optimizer = optimizer
         self.config = config
         self.weighting = weighting or Fixed()
-        self.monitor = monitor
-        self.progress = progress
-        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
-        self.stop = stop
-        self.spec = spec
+        if hasattr(self.weighting, "check_terms"):
+            self.weighting.check_terms(problem.term_names)
+        self.context = context or RunContext()
         self.history = History()
         self.sampler = Sampler(config.sampler, config.seed)
         self.device = torch.device(config.device)
         self.dtype = DTYPES[config.dtype]
         self.weights = {name: 1.0 for name in problem.term_names}
-        point_sets = ["pde"] + problem.condition_names
-        for counts in (config.points, config.lbfgs.points):
-            unknown = set(counts) - set(point_sets)
-            if unknown:
-                raise ValueError(f"points given for unknown term {sorted(unknown)[0]!r}; terms are {', '.join(point_sets)}")
         self.step = 0
         self.phase = "first"  # then "lbfgs", then "done"
-        self.batches: dict[str, torch.Tensor] | None = None
+        self.batches: dict[str, PointSet] | None = None
         self.schedule = build_schedule(config.schedule["type"], optimizer, config.iterations,
                                        **{k: v for k, v in config.schedule.items() if k != "type"}) if config.schedule else None
         self.stopper = _EarlyStopping(**config.early_stopping) if config.early_stopping else None
@@ -159,64 +176,55 @@ class Trainer:
         self._elapsed = 0.0    # training seconds before this resume (a resumed run continues the clock)
         self._started = 0.0
         self._checkpointed = 0  # step of the last checkpoint
-        self._last_good: dict[str, torch.Tensor] | None = None
+        self._last_good: dict[str, Any] | None = None
 
-    # -- points and losses -------------------------------------------------------------------
+    # -- points and the step -----------------------------------------------------------------
 
-    def sample(self, counts: Mapping[str, int]) -> dict[str, torch.Tensor]:
-        problem = self.problem
-        n = counts.get("pde", DEFAULT_PDE_POINTS)
-        adaptive = self.config.adaptive
-        if adaptive is None or self.step == 0:  # an untrained network's residual says nothing yet
-            points = {"pde": self.sampler.interior(problem.domain, n)}
-        else:
-            candidates = self.sampler.interior(problem.domain, max(adaptive.candidates, n))
-            density = self.residual_magnitude(candidates) ** adaptive.k
-            mean = density.mean()
-            # A residual that vanishes everywhere carries no information: fall back to even sampling.
-            # The tiny floor keeps enough candidates drawable when c = 0 and the residual is sparse.
-            density = density / mean + adaptive.c + 1e-12 if 0 < mean < np.inf else np.ones_like(density)
-            chosen = self.sampler.rng.choice(len(candidates), size=n, replace=False, p=density / density.sum())
-            points = {"pde": candidates[chosen]}
-        for name, condition in zip(problem.condition_names, problem.conditions):
-            points[name] = condition.sample(self.sampler, problem.domain, counts.get(name, DEFAULT_CONDITION_POINTS))
-        return {k: torch.tensor(v, dtype=self.dtype, device=self.device) for k, v in points.items()}
+    def sample(self, counts: Mapping[str, int]) -> dict[str, PointSet]:
+        problem, batches = self.problem, {}
+        for name, source in problem.point_sets.items():
+            n = counts.get(name, DEFAULT_PDE_POINTS if name == INTERIOR else DEFAULT_CONDITION_POINTS)
+            adaptive = self.config.adaptive
+            # an untrained network's residual says nothing yet: the first draw is never adaptive
+            if name == INTERIOR and adaptive is not None and self.step > 0:
+                candidates = self.sampler.interior(problem.domain, max(adaptive.candidates, n))
+                density = self.objective.residual_magnitude(candidates, self.dtype, self.device) ** adaptive.k
+                mean = density.mean()
+                # A residual that vanishes everywhere carries no information: fall back to even sampling.
+                # The tiny floor keeps enough candidates drawable when c = 0 and the residual is sparse.
+                density = density / mean + adaptive.c + 1e-12 if 0 < mean < np.inf else np.ones_like(density)
+                chosen = self.sampler.rng.choice(len(candidates), size=n, replace=False, p=density / density.sum())
+                batches[name] = PointSet(candidates[chosen])
+            else:
+                batches[name] = source.sample(self.sampler, problem.domain, n)
+        return {name: points.map(lambda a: torch.tensor(a, dtype=self.dtype, device=self.device))
+                for name, points in batches.items()}
 
-    def losses(self, batches: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Mean-squared residual of every term; all residuals share the interior points' derivatives."""
-        problem = self.problem
-        interior = self._fields(batches["pde"])
-        losses = {name: residual(interior, problem.params).square().mean() for name, residual in problem.residuals.items()}
-        for name, condition in zip(problem.condition_names, problem.conditions):
-            losses[name] = condition.residual(self._fields(batches[name]), problem.params, problem.domain).square().mean()
-        return losses
+    def _step(self, weigh: Weigh) -> Step:
+        """One :meth:`Objective.step` on the current points; a non-finite loss sets the network back
+        to its last logged state and stops the run."""
+        try:
+            return self.objective.step(self.batches, weigh)
+        except NonFiniteLoss as error:
+            if self._last_good is not None:
+                self._restore(self._last_good)
+            raise TrainingDiverged(f"{error} at step {self.step}; try a smaller learning rate or gradient clipping",
+                                   self.step) from None
 
-    def residual_magnitude(self, points: np.ndarray, chunk: int = 16384) -> np.ndarray:
-        """|r| at each point (the Euclidean norm over all residual terms), without a parameter graph."""
-        values = []
-        for part in torch.tensor(points, dtype=self.dtype, device=self.device).split(chunk):
-            f = self._fields(part)
-            squares = sum(residual(f, self.problem.params).detach().square() for residual in self.problem.residuals.values())
-            values.append(torch.as_tensor(squares).expand(len(part)).sqrt().double().cpu().numpy())
-        return np.concatenate(values)
+    def _snapshot(self) -> dict[str, Any]:
+        return {"network": {k: v.detach().clone() for k, v in self.network.state_dict().items()},
+                "params": {k: v.detach().clone() for k, v in self.problem.params.trainable().items()}}
 
-    def _fields(self, points: torch.Tensor) -> Fields:
-        points = points.detach().requires_grad_(True)
-        return Fields(points, self.network(points), self.problem.fields, self.problem.domain.variables)
-
-    def _check_finite(self, losses: Mapping[str, torch.Tensor]) -> None:
-        for name, loss in losses.items():
-            if not torch.isfinite(loss):
-                if self._last_good is not None:
-                    self.network.load_state_dict(self._last_good)
-                raise TrainingDiverged(f"loss term {name!r} became {loss.item()} at step {self.step}; "
-                                       "try a smaller learning rate or gradient clipping", self.step)
+    def _restore(self, snapshot: Mapping[str, Any]) -> None:
+        self.network.load_state_dict(snapshot["network"])
+        for name, value in self.problem.params.trainable().items():
+            value.data = snapshot["params"][name].to(device=value.device, dtype=value.dtype)
 
     # -- the two phases ----------------------------------------------------------------------
 
     def run(self) -> History:
         self._started = time.perf_counter() - self._elapsed
-        self.network.to(device=self.device, dtype=self.dtype)
+        move(self.network, self.problem.params, self.device, self.dtype)
         self._checkpointed = self.step
         if self.phase == "first":
             self._first_order_phase()
@@ -226,7 +234,7 @@ class Trainer:
                 self._begin_lbfgs()
             self._lbfgs_phase()
         self.phase = "done"
-        if self.checkpoint is not None:
+        if self.context.checkpoint is not None:
             self.save_checkpoint()  # a finished run can still be continued with more iterations
         return self.history
 
@@ -234,36 +242,31 @@ class Trainer:
         """Between steps, where the whole state is consistent: checkpoint when due, stop when asked."""
         every = self.config.checkpoint_every
         due = every > 0 and self.step // every > self._checkpointed // every
-        stopping = self.stop is not None and self.stop.is_set()
-        if self.checkpoint is not None and (due or stopping):
+        stopping = self.context.stop is not None and self.context.stop.is_set()
+        if self.context.checkpoint is not None and (due or stopping):
             self.save_checkpoint()
         if stopping:
             raise TrainingInterrupted(f"interrupted at step {self.step}", self.step)
 
     def _first_order_phase(self) -> None:
         config = self.config
-        parameters = [p for p in self.network.parameters() if p.requires_grad]
         if self.batches is None:
             self.batches = self.sample(config.points)
         while self.step < config.iterations:
             self._boundary()
             if config.resample_every and self.step and self.step % config.resample_every == 0:
                 self.batches = self.sample(config.points)
-            losses = self.losses(self.batches)
-            self._check_finite(losses)
-            self.weights = self.weighting(losses, self.step, GradientContext(losses, parameters))
-            total = sum(self.weights[name] * loss for name, loss in losses.items())
-            self.optimizer.zero_grad(set_to_none=True)
-            total.backward()
+            step = self._step(lambda losses, context: self.weighting(losses, self.step, context))
+            self.weights = step.weights
             if config.clip_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(parameters, config.clip_grad_norm)
+                torch.nn.utils.clip_grad_norm_(self.objective.parameters, config.clip_grad_norm)
             self.optimizer.step()
             self.step += 1
             if self.schedule is not None:
-                self.schedule.step(total.item())
-            stop = self.stopper is not None and self.stopper.should_stop(total.item())
+                self.schedule.step(step.total.item())
+            stop = self.stopper is not None and self.stopper.should_stop(step.total.item())
             if stop or self.step % config.log_every == 0 or self.step == config.iterations:
-                self._log(losses, total, self.optimizer)
+                self._log(step.losses, step.total, self.optimizer)
             if stop:
                 break
 
@@ -271,12 +274,11 @@ class Trainer:
         config = self.config.lbfgs
         if config.dtype != "auto":  # "auto" starts in the first phase's precision
             self.dtype = DTYPES[config.dtype]
-        self.network.to(dtype=self.dtype)
+        move(self.network, self.problem.params, dtype=self.dtype)
         self.batches = self.sample(config.points or self.config.points)
         if self.step == 0:  # no first phase: let the weighting see the losses once
-            parameters = [p for p in self.network.parameters() if p.requires_grad]
-            losses = self.losses(self.batches)
-            self.weights = self.weighting(losses, 0, GradientContext(losses, parameters))
+            losses = self.objective.losses(self.batches)
+            self.weights = self.weighting(losses, 0, GradientContext(losses, self.objective.parameters))
         # L-BFGS needs one fixed objective: the weights are frozen
         self.lbfgs = _LBFGSState(self._new_lbfgs(), dict(self.weights), start=self.step)
 
@@ -285,13 +287,9 @@ class Trainer:
         last: dict[str, torch.Tensor] = {}
 
         def closure():
-            state.optimizer.zero_grad(set_to_none=True)
-            losses = self.losses(self.batches)
-            self._check_finite(losses)
-            total = sum(state.weights[name] * loss for name, loss in losses.items())
-            total.backward()
-            last.update(losses, total=total.detach())
-            return total
+            step = self._step(lambda losses, context: state.weights)
+            last.update(step.losses, total=step.total.detach())
+            return step.total
 
         end = state.start + config.iterations
         while self.step < end:
@@ -323,13 +321,13 @@ class Trainer:
                 if self.dtype == torch.float64 or config.dtype != "auto":
                     break
                 self.dtype, state.stalls = torch.float64, 0
-                self.network.to(dtype=self.dtype)
-                self.batches = {name: points.to(self.dtype) for name, points in self.batches.items()}
+                move(self.network, self.problem.params, dtype=self.dtype)
+                self.batches = {name: points.map(lambda t: t.to(self.dtype)) for name, points in self.batches.items()}
             state.optimizer = self._new_lbfgs()
 
     def _new_lbfgs(self) -> torch.optim.LBFGS:
         # Zero tolerances: torch's defaults (1e-7, 1e-9) end the polish long before convergence.
-        return torch.optim.LBFGS(self.network.parameters(), lr=1.0, max_iter=self.config.log_every,
+        return torch.optim.LBFGS(self.objective.parameters, lr=1.0, max_iter=self.config.log_every,
                                  history_size=self.config.lbfgs.history, tolerance_grad=0.0,
                                  tolerance_change=0.0, line_search_fn="strong_wolfe")
 
@@ -339,14 +337,14 @@ class Trainer:
                "total": float(total.detach())}
         row |= {f"loss/{name}": float(loss.detach()) for name, loss in losses.items()}
         row |= {f"weight/{name}": float(self.weights[name]) for name in losses}
+        row |= {f"param/{name}": float(value) for name, value in self.problem.params.trainable().items()}
         row |= weight_summary(self.network)
-        if self.monitor is not None:
-            row |= dict(self.monitor())
+        if self.context.monitor is not None:
+            row |= dict(self.context.monitor())
         self.history.log(**row)
-        # What a divergence falls back to: the state this row describes.
-        self._last_good = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
-        if self.progress is not None:
-            self.progress(self.step, self.config.iterations + self.config.lbfgs.iterations, row)
+        self._last_good = self._snapshot()  # what a divergence falls back to: the state this row describes
+        if self.context.progress is not None:
+            self.context.progress(self.step, self.config.iterations + self.config.lbfgs.iterations, row)
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -359,13 +357,14 @@ class Trainer:
             "elapsed": time.perf_counter() - self._started if self._started else self._elapsed,
             "weights": dict(self.weights),
             "network": self.network.state_dict(),
+            "params": {name: value.detach() for name, value in self.problem.params.trainable().items()},
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict() if self.schedule is not None else None,
             "early_stopping": vars(self.stopper) if self.stopper is not None else None,
             "weighting": self.weighting.state_dict() if hasattr(self.weighting, "state_dict") else None,
             "sampler": self.sampler.state_dict(),
             "torch_rng": torch.get_rng_state(),
-            "batches": self.batches,
+            "batches": None if self.batches is None else {name: points.state_dict() for name, points in self.batches.items()},
             "history": self.history.rows,
             "lbfgs": None if lbfgs.optimizer is None else {
                 "optimizer": lbfgs.optimizer.state_dict(), "weights": lbfgs.weights, "start": lbfgs.start,
@@ -377,8 +376,10 @@ class Trainer:
         self.step, self.phase, self._elapsed = state["step"], state["phase"], state["elapsed"]
         self.dtype = DTYPES[state["dtype"]]
         self.weights = dict(state["weights"])
-        self.network.to(device=self.device, dtype=self.dtype)
+        move(self.network, self.problem.params, self.device, self.dtype)
         self.network.load_state_dict(state["network"])
+        for name, value in self.problem.params.trainable().items():
+            value.data = state["params"][name].to(device=self.device, dtype=self.dtype)
         self.optimizer.load_state_dict(state["optimizer"])
         if self.schedule is not None and state["schedule"] is not None:
             self.schedule.load_state_dict(state["schedule"])
@@ -389,7 +390,8 @@ class Trainer:
         self.sampler.load_state_dict(state["sampler"])
         torch.set_rng_state(state["torch_rng"])
         self.batches = None if state["batches"] is None else {
-            name: points.to(device=self.device) for name, points in state["batches"].items()}
+            name: PointSet.from_state_dict(points).map(lambda t: t.to(device=self.device))
+            for name, points in state["batches"].items()}
         self.history.rows = [dict(row) for row in state["history"]]
         if state["lbfgs"] is not None:
             saved = state["lbfgs"]
@@ -400,10 +402,10 @@ class Trainer:
             stopped_early = self.stopper is not None and self.stopper.waited >= self.stopper.patience
             first_phase_left = self.lbfgs.optimizer is None and not stopped_early and self.step < self.config.iterations
             self.phase = "first" if first_phase_left else "lbfgs"
-        self._last_good = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
+        self._last_good = self._snapshot()
 
     def save_checkpoint(self) -> None:
-        save_checkpoint(self.checkpoint, self.state_dict(), self.spec)
+        save_checkpoint(self.context.checkpoint, self.state_dict(), self.context.spec)
         self._checkpointed = self.step
 
 

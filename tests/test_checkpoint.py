@@ -140,7 +140,7 @@ def test_checkpoint_holds_the_spec_and_plain_data(tmp_path):
     checkpoint = tmp_path / "checkpoint.pt"
     result = run(document, checkpoint=checkpoint)
     saved = load_checkpoint(checkpoint)
-    assert saved["spec"] == result.spec and saved["format"] == 1
+    assert saved["spec"] == result.spec and saved["format"] == 2
     torch.load(checkpoint, weights_only=True)  # only tensors and plain data inside
     assert not any(p.name.endswith(".tmp") or ".tmp" in p.name for p in tmp_path.iterdir())
 
@@ -159,7 +159,7 @@ def test_loading_a_checkpoint_never_runs_code(tmp_path, monkeypatch):
     assert not (tmp_path / "MARKER").exists()
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(2)}, foreign)
-    with pytest.raises(ValueError, match="not a pinnsolve checkpoint of format 1"):
+    with pytest.raises(ValueError, match="not a pinnsolve checkpoint of format 2"):
         load_checkpoint(foreign)
     (tmp_path / "text.pt").write_text("hello")
     with pytest.raises(ValueError, match="not a pinnsolve checkpoint"):

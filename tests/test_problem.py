@@ -11,16 +11,26 @@ from pinnsolve.domain import Domain, Side
 from pinnsolve.errors import SpecError
 from pinnsolve.problem import Dirichlet, Initial, Neumann, Params, Periodic, Problem
 from pinnsolve.sampling import Sampler
+from pinnsolve.terms import PointSet
 
 NO_PARAMS = Params()
 
 
 def fields_of(domain, points, *functions, names=("u",), dtype=torch.float64):
-    """Fields whose outputs are analytic torch functions of the coordinates (by variable name)."""
-    pts = torch.tensor(np.asarray(points, dtype=float), dtype=dtype, requires_grad=True)
-    coords = {v: pts[:, i] for i, v in enumerate(domain.variables)}
-    outputs = torch.stack([fn(**coords) for fn in functions], dim=1)
-    return Fields(pts, outputs, list(names), domain.variables)
+    """Fields whose outputs are analytic torch functions of the coordinates (by variable name), at
+    ``points``: coordinates, or a PointSet (its per-point data comes along)."""
+    points = points if isinstance(points, PointSet) else PointSet(np.asarray(points, dtype=float))
+    points = points.map(lambda a: torch.tensor(a, dtype=dtype))
+
+    def network(pts):
+        coords = {v: pts[:, i] for i, v in enumerate(domain.variables)}
+        return torch.stack([fn(**coords) for fn in functions], dim=1)
+
+    return Fields(points.points, network, list(names), domain.variables, points.data)
+
+
+def sample(condition, sampler, domain, n):
+    return condition.where(domain).sample(sampler, domain, n)
 
 
 def numpy_of(tensor):
@@ -65,7 +75,7 @@ def test_initial_samples_on_t_min():
     d = Domain(x=(-1, 1), t=(0.5, 2))
     c = Initial("u")
     assert c.sides(d) == [Side("t", False)]
-    pts = c.sample(Sampler("sobol", seed=0), d, 16)
+    pts = sample(c, Sampler("sobol", seed=0), d, 16).points
     assert pts.shape == (16, 2)
     assert np.all(pts[:, 1] == 0.5)
     assert np.all((pts[:, 0] >= -1) & (pts[:, 0] <= 1))
@@ -123,7 +133,9 @@ def test_dirichlet_samples_split_over_its_sides():
     d = Domain(x=(-1, 1), t=(0, 1))
     c = Dirichlet("u", on=["x=-1", "x=max"])
     assert c.sides(d) == [Side("x", False), Side("x", True)]
-    pts = c.sample(Sampler("halton", seed=2), d, 10)
+    points = sample(c, Sampler("halton", seed=2), d, 10)
+    pts = points.points
+    np.testing.assert_array_equal(points.data["normal"], [[-1, 0]] * 5 + [[1, 0]] * 5)
     assert np.all(pts[:5, 0] == -1) and np.all(pts[5:, 0] == 1)
     assert np.all((pts[:, 1] >= 0) & (pts[:, 1] <= 1))
 
@@ -160,8 +172,8 @@ def test_dirichlet_residual_with_constant_and_callable_values():
 def test_dirichlet_residual_is_differentiable_through_the_field():
     d = Domain(x=(-1, 1))
     a = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
-    pts = torch.tensor([[1.0], [-1.0]], dtype=torch.float64, requires_grad=True)
-    f = Fields(pts, a * pts ** 2, ["u"], ["x"])
+    pts = torch.tensor([[1.0], [-1.0]], dtype=torch.float64)
+    f = Fields(pts, lambda q: a * q ** 2, ["u"], ["x"])
     loss = (Dirichlet("u", on=["x=min", "x=max"], value=1.0).residual(f, NO_PARAMS, d) ** 2).mean()
     (grad,) = torch.autograd.grad(loss, a)
     assert grad.item() == pytest.approx(2 * (3.0 - 1.0))  # d/da mean((a - 1)^2)
@@ -173,14 +185,15 @@ def test_dirichlet_residual_is_differentiable_through_the_field():
 
 def test_neumann_outward_normal_for_x_squared_on_0_2():
     d = Domain(x=(0, 2))
-    f = fields_of(d, [[0.0], [2.0]], lambda x: x ** 2)
+    f = fields_of(d, PointSet(np.array([[0.0], [2.0]]), {"normal": np.array([[-1.0], [1.0]])}), lambda x: x ** 2)
     r = Neumann("u", on=["x=min", "x=max"]).residual(f, NO_PARAMS, d)
     np.testing.assert_allclose(numpy_of(r), [0.0, 4.0], atol=1e-15)
 
 
 def test_neumann_outward_normal_flips_sign_on_the_lower_side():
     d = Domain(x=(-1, 1))
-    f = fields_of(d, [[-1.0], [1.0], [-1.0]], lambda x: x)
+    points = PointSet(np.array([[-1.0], [1.0], [-1.0]]), {"normal": np.array([[-1.0], [1.0], [-1.0]])})
+    f = fields_of(d, points, lambda x: x)
     r = Neumann("u", on=["x=min", "x=max"]).residual(f, NO_PARAMS, d)
     np.testing.assert_allclose(numpy_of(r), [-1.0, 1.0, -1.0], atol=1e-15)
     r = Neumann("u", on=["x=min", "x=max"], value=1.0).residual(f, NO_PARAMS, d)
@@ -191,10 +204,10 @@ def test_neumann_in_two_dimensions_picks_the_normal_of_each_side():
     d = Domain(x=(0, 2), y=(-1, 1))
     sampler = Sampler("sobol", seed=0)
     c = Neumann("u", on=["x=max", "y=min", "x=min", "y=max"], value=lambda f, p: p.g)
-    pts = c.sample(sampler, d, 16)
-    f = fields_of(d, pts, lambda x, y: x ** 2 + 3 * y + x * y)
+    points = sample(c, sampler, d, 16)
+    f = fields_of(d, points, lambda x, y: x ** 2 + 3 * y + x * y)
     r = numpy_of(c.residual(f, Params({"g": 0.5}), d))
-    x, y = pts[:, 0], pts[:, 1]
+    x, y = points.points[:, 0], points.points[:, 1]
     # ∂u/∂x = 2x + y, ∂u/∂y = 3 + x ; outward normals +x, -y, -x, +y
     expected = np.concatenate([(2 * x + y)[:4], -(3 + x)[4:8], -(2 * x + y)[8:12], (3 + x)[12:]]) - 0.5
     np.testing.assert_allclose(r, expected, rtol=1e-13, atol=1e-13)
@@ -203,18 +216,38 @@ def test_neumann_in_two_dimensions_picks_the_normal_of_each_side():
 def test_neumann_recognises_sides_in_float32_for_bounds_not_exact_in_binary():
     d = Domain(x=(0.1, 0.7), t=(0, 0.3))
     c = Neumann("u", on=["x=min", "x=max"])
-    pts = c.sample(Sampler("sobol", seed=1), d, 8)
-    f = fields_of(d, pts, lambda x, t: x ** 2 + t, dtype=torch.float32)
+    points = sample(c, Sampler("sobol", seed=1), d, 8)
+    f = fields_of(d, points, lambda x, t: x ** 2 + t, dtype=torch.float32)
     r = numpy_of(c.residual(f, NO_PARAMS, d))
     np.testing.assert_allclose(r, [-0.2] * 4 + [1.4] * 4, rtol=1e-6)
+
+
+def test_neumann_keeps_its_normals_when_float32_points_move_to_float64():
+    """The L-BFGS phase may move float32 points to float64: 0.1 then reads 0.10000000149..., not the
+    bound 0.1. The flux must still be taken along the normal (it was lost when sides were found by
+    comparing coordinates with the bound)."""
+    d = Domain(x=(0.1, 0.7), t=(0, 0.3))
+    c = Neumann("u", on=["x=min", "x=max"])
+    points = sample(c, Sampler("sobol", seed=1), d, 8).map(lambda a: torch.tensor(a, dtype=torch.float32))
+    promoted = points.map(lambda t: t.to(torch.float64))
+    f = fields_of(d, promoted.map(lambda t: t.numpy()), lambda x, t: x ** 2 + t)
+    x = promoted.points[:, 0].numpy()
+    np.testing.assert_allclose(numpy_of(c.residual(f, NO_PARAMS, d)), np.concatenate([-2 * x[:4], 2 * x[4:]]), rtol=1e-12)
 
 
 def test_neumann_on_x_max_at_a_corner_uses_the_x_normal_only():
     d = Domain(x=(0, 1), t=(0, 1))
     pts = d.grid({"x": np.array([1.0]), "t": np.array([0.0, 0.5, 1.0])})  # x=max, including the corners
-    f = fields_of(d, pts, lambda x, t: 2 * x + 5 * t)
+    f = fields_of(d, PointSet(pts, {"normal": np.tile([1.0, 0.0], (3, 1))}), lambda x, t: 2 * x + 5 * t)
     r = Neumann("u", on="x=max").residual(f, NO_PARAMS, d)
     np.testing.assert_allclose(numpy_of(r), [2.0, 2.0, 2.0], atol=1e-15)
+
+
+def test_neumann_term_reads_the_normal_derivatives_and_its_value():
+    d = Domain(x=(0, 1), y=(0, 1), t=(0, 1))
+    term = Neumann("u", on=["x=max", "y=min"], value=0.0).term("wall", d)
+    assert term.reads == {"u_x", "u_y"} and term.point_set == "wall"
+    assert Neumann("u", on="x=max", value=lambda f, p: f.x).term("wall", d).reads is None  # a callable: unknown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,9 +258,9 @@ def test_periodic_sample_pairs_points_on_opposite_sides():
     d = Domain(x=(-1, 3), t=(0, 1))
     c = Periodic("u", variable="x")
     assert c.sides(d) == [Side("x", False)]
-    pts = c.sample(Sampler("sobol", seed=3), d, 8)
-    assert pts.shape == (16, 2)
-    lower, upper = pts[:8], pts[8:]
+    pts = sample(c, Sampler("sobol", seed=3), d, 8).points
+    assert pts.shape == (2, 8, 2)
+    lower, upper = pts
     assert np.all(lower[:, 0] == -1) and np.all(upper[:, 0] == 3)
     np.testing.assert_array_equal(lower[:, 1], upper[:, 1])
     assert len(np.unique(lower[:, 1])) == 8
@@ -236,8 +269,8 @@ def test_periodic_sample_pairs_points_on_opposite_sides():
 def test_periodic_residual_vanishes_for_a_periodic_function():
     d = Domain(x=(-1, 1), t=(0, 1))
     c = Periodic("u", variable="x", derivatives=2)
-    pts = c.sample(Sampler("halton", seed=0), d, 10)
-    f = fields_of(d, pts, lambda x, t: torch.sin(math.pi * x) * torch.exp(t) + torch.cos(2 * math.pi * x) * t)
+    points = sample(c, Sampler("halton", seed=0), d, 10)
+    f = fields_of(d, points, lambda x, t: torch.sin(math.pi * x) * torch.exp(t) + torch.cos(2 * math.pi * x) * t)
     r = c.residual(f, NO_PARAMS, d)
     assert r.shape == (30,)  # value, first and second derivative, 10 pairs each
     np.testing.assert_allclose(numpy_of(r), 0.0, atol=1e-12)
@@ -246,13 +279,13 @@ def test_periodic_residual_vanishes_for_a_periodic_function():
 def test_periodic_residual_of_non_periodic_functions():
     d = Domain(x=(-1, 1), t=(0, 1))
     c = Periodic("u", variable="x", derivatives=1)
-    pts = c.sample(Sampler("sobol", seed=0), d, 4)
-    f = fields_of(d, pts, lambda x, t: x + t)
+    points = sample(c, Sampler("sobol", seed=0), d, 4)
+    f = fields_of(d, points, lambda x, t: x + t)
     # u jumps by 2 across the period, u_x = 1 does not
     np.testing.assert_allclose(numpy_of(c.residual(f, NO_PARAMS, d)), [2.0] * 4 + [0.0] * 4, atol=1e-15)
-    f = fields_of(d, pts, lambda x, t: x ** 2 * (1 + t))
+    f = fields_of(d, points, lambda x, t: x ** 2 * (1 + t))
     # u matches, u_x = 2x(1+t) jumps by 4(1+t)
-    t = pts[:4, 1]
+    t = points.points[0, :, 1]
     np.testing.assert_allclose(numpy_of(c.residual(f, NO_PARAMS, d)), np.concatenate([0 * t, 4 * (1 + t)]),
                                atol=1e-14)
 
@@ -260,8 +293,8 @@ def test_periodic_residual_of_non_periodic_functions():
 def test_periodic_derivatives_zero_compares_values_only():
     d = Domain(x=(0, 1))
     c = Periodic("u", variable="x", derivatives=0)
-    pts = c.sample(Sampler("uniform", seed=0), d, 3)
-    f = fields_of(d, pts, lambda x: x ** 2 - x)  # equal at 0 and 1, slopes -1 and +1
+    points = sample(c, Sampler("uniform", seed=0), d, 3)
+    f = fields_of(d, points, lambda x: x ** 2 - x)  # equal at 0 and 1, slopes -1 and +1
     r = c.residual(f, NO_PARAMS, d)
     assert r.shape == (3,)
     np.testing.assert_allclose(numpy_of(r), 0.0, atol=1e-15)

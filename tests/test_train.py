@@ -55,7 +55,7 @@ def test_history_arrays():
 def test_history_has_one_row_per_log_every():
     rows = []
     trainer = make_trainer(poisson(), iterations=23, log_every=5)
-    trainer.progress = lambda step, total, row: rows.append((step, total, dict(row)))
+    trainer.context.progress = lambda step, total, row: rows.append((step, total, dict(row)))
     history = trainer.run().arrays()
     assert history["step"].tolist() == [5, 10, 15, 20, 23]  # every 5 steps, and the last
     assert {"step", "time", "lr", "precision", "total", "loss/pde", "loss/boundary", "weight/pde", "weight/boundary",
@@ -114,14 +114,14 @@ def _spy_points(trainer):
         drawn.append(points.copy())
         return points
 
-    losses = trainer.losses
+    losses = trainer.objective.losses
 
     def spy_losses(batches):
-        used.append(batches["pde"].detach().clone())
+        used.append(batches["pde"].points.detach().clone())
         return losses(batches)
 
     trainer.sampler.interior = spy_interior
-    trainer.losses = spy_losses
+    trainer.objective.losses = spy_losses
     return drawn, used
 
 
@@ -271,8 +271,8 @@ def test_lbfgs_phase_runs_in_float64_and_reduces_the_loss():
     trainer = make_trainer(poisson(), iterations=5, log_every=5, dtype="float32",
                            lbfgs=LBFGSConfig(iterations=10, dtype="float64"))
     batch_dtypes = []
-    losses = trainer.losses
-    trainer.losses = lambda batches: batch_dtypes.append(batches["pde"].dtype) or losses(batches)
+    losses = trainer.objective.losses
+    trainer.objective.losses = lambda batches: batch_dtypes.append(batches["pde"].points.dtype) or losses(batches)
     history = trainer.run().arrays()
     assert {p.dtype for p in trainer.network.parameters()} == {torch.float64}
     assert batch_dtypes[:5] == [torch.float32] * 5 and set(batch_dtypes[5:]) == {torch.float64}
@@ -293,8 +293,8 @@ def test_lbfgs_uses_its_own_point_counts():
     trainer = make_trainer(poisson(), iterations=2, log_every=5,
                            lbfgs=LBFGSConfig(iterations=2, points={"pde": 48, "boundary": 6}))
     sizes = []
-    losses = trainer.losses
-    trainer.losses = lambda batches: sizes.append((len(batches["pde"]), len(batches["boundary"]))) or losses(batches)
+    losses = trainer.objective.losses
+    trainer.objective.losses = lambda batches: sizes.append((len(batches["pde"]), len(batches["boundary"]))) or losses(batches)
     trainer.run()
     assert sizes[:2] == [(32, 8), (32, 8)] and set(sizes[2:]) == {(48, 6)}
 
@@ -332,7 +332,7 @@ def test_adaptive_sampling_follows_the_residual_density():
         trainer = make_trainer(problem, adaptive=AdaptiveSampling(k=1.0, c=c, candidates=200_000), dtype="float64")
         trainer.network.double()
         trainer.step = 1  # at step 0 the points are plain quasi-random
-        points = trainer.sample({"pde": 20_000})["pde"].numpy()[:, 0]
+        points = trainer.sample({"pde": 20_000})["pde"].points.numpy()[:, 0]
         assert abs(points.mean() - mean) < 0.01
         assert len(np.unique(points)) == len(points)  # drawn without replacement
 
@@ -340,7 +340,7 @@ def test_adaptive_sampling_follows_the_residual_density():
 def test_first_draw_ignores_the_untrained_residual():
     problem = Problem(Domain(x=(0.0, 1.0)), ["u"], lambda f, p: f.x + 0.0 * f.u)
     trainer = make_trainer(problem, adaptive=AdaptiveSampling(k=1.0, c=0.0))
-    assert abs(trainer.sample({"pde": 4096})["pde"].numpy().mean() - 0.5) < 0.01
+    assert abs(trainer.sample({"pde": 4096})["pde"].points.numpy().mean() - 0.5) < 0.01
 
 
 def test_residual_magnitude_is_the_norm_over_residual_terms():
@@ -348,7 +348,8 @@ def test_residual_magnitude_is_the_norm_over_residual_terms():
     trainer = make_trainer(problem, dtype="float64")
     trainer.network.double()
     x = np.linspace(0, 1, 11)[:, None]
-    np.testing.assert_allclose(trainer.residual_magnitude(x, chunk=4), 5 * x[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(trainer.objective.residual_magnitude(x, torch.float64, "cpu", chunk=4), 5 * x[:, 0],
+                               rtol=1e-12)
 
 
 def test_lbfgs_resamples_and_restarts_on_schedule():

@@ -4,7 +4,8 @@
 for any network output u (Lagaris, Likas & Fotiadis 1998; Lu et al. 2021, "Physics-informed
 neural networks with hard constraints for inverse design"), so those conditions need no loss term
 and the optimizer spends its effort on the PDE alone. Inside the expression a field name means the
-raw network output; variables and parameters are available by name. Derivatives flow through the
+raw network output; variables and parameters are available by name, parameters read at each call
+(so an unknown parameter being trained is seen at its current value). Derivatives flow through the
 transform by autograd like through any other layer.
 """
 
@@ -21,18 +22,24 @@ class OutputTransform(nn.Module):
                  transforms: Mapping[str, str], params: Mapping[str, float] | None = None, path: str = "output_transform"):
         super().__init__()
         self.network = network
-        self.fields, self.variables, self.params = list(fields), list(variables), dict(params or {})
+        self.fields, self.variables = list(fields), list(variables)
+        self.params = params if params is not None else {}  # read at each call: values may be trained tensors
         unknown = set(transforms) - set(self.fields)
         if unknown:
             raise ValueError(f"{path}: no field named {sorted(unknown)[0]!r}; fields are {', '.join(self.fields)}")
         symbols = self.fields + self.variables + list(self.params)
         self.transforms = {f: compile_expression(text, symbols, f"{path}.{f}") for f, text in transforms.items()}
-        self.config = dict(network.config) | {"output_transform": dict(transforms), "fields": self.fields,
-                                               "variables": self.variables, "params": self.params}
+
+    @property
+    def config(self) -> dict:
+        """What rebuilds this network, with the parameters' current values."""
+        return dict(self.network.config) | {
+            "output_transform": {f: e.text for f, e in self.transforms.items()}, "fields": self.fields,
+            "variables": self.variables, "params": {k: float(v) for k, v in self.params.items()}}
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
         raw = self.network(points)
         env = {v: points[:, i] for i, v in enumerate(self.variables)} | {f: raw[:, j] for j, f in enumerate(self.fields)}
-        env |= self.params
+        env |= dict(self.params)
         columns = [self.transforms[f](env) if f in self.transforms else raw[:, j] for j, f in enumerate(self.fields)]
         return torch.stack([torch.as_tensor(c, dtype=raw.dtype, device=raw.device).expand(raw.shape[0]) for c in columns], dim=1)

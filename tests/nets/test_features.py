@@ -118,7 +118,7 @@ def test_bad_feature_options_are_value_errors(fourier_features):
 def test_fields_derivatives_match_per_point_jacobians_and_hessians(kind, fourier_features, activation):
     net = network(kind, fourier_features, seed=3, activation=activation).double()
     pts = torch.tensor(points(6, seed=3), requires_grad=True)
-    f = Fields(pts, net(pts), ["u", "v"], ["x", "t"])
+    f = Fields(pts, net, ["u", "v"], ["x", "t"])
     for i, p in enumerate(pts.detach()):
         jacobian = torch.autograd.functional.jacobian(lambda q: net(q[None])[0], p)
         for k, field in enumerate(["u", "v"]):

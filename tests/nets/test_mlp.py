@@ -169,7 +169,7 @@ def test_fields_derivatives_through_the_mlp_match_finite_differences(activation)
     net = MLP(LOWER, UPPER, 2, width=12, depth=3, activation=activation).double()
     x = np.random.default_rng(2).uniform(LOWER, UPPER, size=(10, 2))
     pts = torch.tensor(x, requires_grad=True)
-    f = Fields(pts, net(pts), ["u", "v"], ["x", "t"])
+    f = Fields(pts, net, ["u", "v"], ["x", "t"])
     for k, field in enumerate(["u", "v"]):
         def fn(p, k=k):
             with torch.no_grad():

@@ -30,8 +30,8 @@ def test_conditions_hold_exactly_for_any_weights():
 def test_derivatives_follow_the_product_rule():
     net = burgers_net()
     points = torch.rand(7, 2, dtype=torch.float64).mul(2).sub(1).abs().requires_grad_(True)
-    f = Fields(points, net(points), ["u"], ["x", "t"])
-    raw = Fields(points, net.network(points), ["u"], ["x", "t"])
+    f = Fields(points, net, ["u"], ["x", "t"])
+    raw = Fields(points, net.network, ["u"], ["x", "t"])
     x, t = points[:, 0], points[:, 1]
     # u = -sin(πx) + t(1 - x²)N  =>  u_t = (1 - x²)N + t(1 - x²)N_t
     expected = (1 - x**2) * raw.u + t * (1 - x**2) * raw.u_t

@@ -1,0 +1,99 @@
+"""The objective: a problem's loss terms on a network, the tensors it trains, and one training step.
+
+:meth:`Objective.step` is the unit of training: points in; the losses, their weights, the weighted
+total and the gradient of every trainable tensor out. Both phases of the training loop call it, and
+it is what data-parallel training (an all-reduce of the gradients) and mini-batches wrap; sampling,
+logging, checkpoints and stopping live in the loop around it (:mod:`pinnsolve.train`).
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from pinnsolve.derivatives import Fields
+from pinnsolve.problem import Params, Problem
+from pinnsolve.terms import INTERIOR, PointSet
+from pinnsolve.weighting import GradientContext
+
+Weigh = Callable[[Mapping[str, torch.Tensor], GradientContext], Mapping[str, float]]
+
+
+def trainable(network: torch.nn.Module, params: Params) -> list[torch.Tensor]:
+    """Every tensor a run trains: the network's weights, then the problem's unknown parameters. The
+    optimizer, the L-BFGS polish, the weighting's gradients, checkpoints and the result use this list."""
+    return [p for p in network.parameters() if p.requires_grad] + list(params.trainable().values())
+
+
+def move(network: torch.nn.Module, params: Params, device: torch.device | str | None = None,
+         dtype: torch.dtype | None = None) -> None:
+    """Move the network and the tensor parameters in place, so that optimizers holding them follow."""
+    network.to(device=device, dtype=dtype)
+    for value in params.values():
+        if isinstance(value, torch.Tensor):
+            value.data = value.data.to(device=device, dtype=dtype)
+
+
+class NonFiniteLoss(ArithmeticError):
+    """A loss term evaluated to NaN or ±inf."""
+
+    def __init__(self, term: str, value: float):
+        super().__init__(f"loss term {term!r} became {value}")
+        self.term, self.value = term, value
+
+
+@dataclass
+class Step:
+    losses: dict[str, torch.Tensor]
+    weights: dict[str, float]
+    total: torch.Tensor
+    gradients: list[torch.Tensor | None]  # of Objective.parameters, also left in their .grad
+
+
+class Objective:
+    """The loss terms of ``problem`` evaluated with ``network``."""
+
+    def __init__(self, problem: Problem, network: torch.nn.Module):
+        self.problem = problem
+        self.network = network
+        self.terms = list(problem.terms)
+        self.parameters = trainable(network, problem.params)
+
+    def fields(self, points: PointSet) -> Fields:
+        return Fields(points.points, self.network, self.problem.fields, self.problem.domain.variables, points.data)
+
+    def losses(self, batches: Mapping[str, PointSet]) -> dict[str, torch.Tensor]:
+        """Each term's loss; terms on the same point set share one network evaluation and its derivatives."""
+        fields: dict[str, Fields] = {}
+        losses = {}
+        for term in self.terms:
+            if term.point_set not in fields:
+                fields[term.point_set] = self.fields(batches[term.point_set])
+            losses[term.name] = term.reduction(term.residual(fields[term.point_set], self.problem.params))
+        return losses
+
+    def step(self, batches: Mapping[str, PointSet], weigh: Weigh) -> Step:
+        """Losses, weights from ``weigh(losses, gradient_context)``, the weighted total, and its
+        gradient. Raises :class:`NonFiniteLoss` before weighting when a term is not finite."""
+        losses = self.losses(batches)
+        for name, loss in losses.items():
+            if not torch.isfinite(loss):
+                raise NonFiniteLoss(name, loss.item())
+        weights = dict(weigh(losses, GradientContext(losses, self.parameters)))
+        total = sum(weights[name] * loss for name, loss in losses.items())
+        for parameter in self.parameters:
+            parameter.grad = None
+        total.backward()
+        return Step(losses, weights, total, [p.grad for p in self.parameters])
+
+    def residual_magnitude(self, points: np.ndarray, dtype: torch.dtype, device: torch.device,
+                           chunk: int = 16384) -> np.ndarray:
+        """|r| at interior points (the Euclidean norm over all interior terms), without a parameter graph."""
+        interior = [term for term in self.terms if term.point_set == INTERIOR]
+        values = []
+        for part in torch.tensor(points, dtype=dtype, device=device).split(chunk):
+            f = self.fields(PointSet(part))
+            squares = sum(term.residual(f, self.problem.params).detach().square() for term in interior)
+            values.append(torch.as_tensor(squares).expand(len(part)).sqrt().double().cpu().numpy())
+        return np.concatenate(values)
