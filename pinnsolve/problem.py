@@ -16,7 +16,7 @@ import torch
 
 from pinnsolve.derivatives import Fields
 from pinnsolve.domain import Domain, Side
-from pinnsolve.errors import SpecError
+from pinnsolve.errors import SpecError, describe
 from pinnsolve.terms import INTERIOR, Interior, OnSides, OppositeSides, PointSource, Term, reads_of
 
 Value = float | Callable[[Fields, "Params"], torch.Tensor]
@@ -51,9 +51,11 @@ class Params(Mapping):
         return {name: value for name, value in self._values.items()
                 if isinstance(value, torch.Tensor) and value.requires_grad}
 
-    def numbers(self) -> dict[str, float]:
-        """Every parameter's current value as a float."""
-        return {name: float(value) for name, value in self._values.items()}
+    def numbers(self, trainable_only: bool = False) -> dict[str, float]:
+        """The current value of every parameter (or of the trainable ones) as a float."""
+        chosen = self.trainable() if trainable_only else self._values
+        return {name: float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+                for name, value in chosen.items()}
 
 
 def _evaluate(value: Value, f: Fields, p: Params) -> torch.Tensor | float:
@@ -182,6 +184,17 @@ class Periodic(_AlongVariable):
         return torch.cat(gaps)
 
 
+def check_field_names(fields, domain: Domain) -> list[str]:
+    """At least one field; each a unique identifier, distinct from the variables."""
+    fields = list(fields)
+    if not fields:
+        raise SpecError("fields", "declare at least one field, e.g. [u]")
+    for i, f in enumerate(fields):
+        if not isinstance(f, str) or not f.isidentifier() or f in domain.variables or fields.count(f) > 1:
+            raise SpecError(f"fields[{i}]", f"field name {describe(f)} must be a unique identifier, distinct from the variables")
+    return fields
+
+
 class Problem:
     """Everything that defines the PDE problem, independent of how it is solved.
 
@@ -193,12 +206,7 @@ class Problem:
                  conditions: list[Condition] = (), params: Mapping[str, float | torch.Tensor] | None = None,
                  reference: Reference | None = None, name: str = "problem", terms: list[Term] = ()):
         self.domain = domain
-        self.fields = list(fields)
-        if not self.fields:
-            raise SpecError("fields", "declare at least one field, e.g. [u]")
-        for i, f in enumerate(self.fields):
-            if not isinstance(f, str) or not f.isidentifier() or f in domain.variables or self.fields.count(f) > 1:
-                raise SpecError(f"fields[{i}]", f"field name {f!r} must be a unique identifier, distinct from the variables")
+        self.fields = check_field_names(fields, domain)
         self.residuals = MappingProxyType(dict(residuals) if isinstance(residuals, Mapping) else {INTERIOR: residuals})
         if not self.residuals:
             raise SpecError("pde", "give at least one residual")
@@ -225,7 +233,9 @@ class Problem:
             + [c.term(name, domain) for name, c in zip(self.condition_names, self.conditions)] + list(terms))
         names = [term.name for term in self.terms]
         for i, term in enumerate(terms):
-            if names.count(term.name) > 1 or (term.name == INTERIOR and term.point_set != INTERIOR):
+            if term.name == INTERIOR and not isinstance(term.where, Interior):
+                raise SpecError(f"terms[{i}].name", "'pde' names the interior points; choose another name")
+            if names.count(term.name) > 1:
                 raise SpecError(f"terms[{i}].name", f"term name {term.name!r} is used twice; give each term its own name")
     def _name_conditions(self) -> list[str]:
         """Explicit names, else the kind; a kind used by several unnamed conditions is numbered."""
@@ -248,9 +258,8 @@ class Problem:
 
     @property
     def point_sets(self) -> dict[str, PointSource]:
-        """The sampled point sets by name (``"pde"`` for the interior, shared), in sampling order."""
+        """The point sets by name (``"pde"`` for the interior, shared), in sampling order."""
         sets: dict[str, PointSource] = {}
         for term in self.terms:
-            if term.where.sampled:
-                sets.setdefault(term.point_set, term.where)
+            sets.setdefault(term.point_set, term.where)
         return sets

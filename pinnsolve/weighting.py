@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from pinnsolve.errors import check_choice
+
 
 class GradientContext:
     """Per-term gradients with respect to the trainable parameters, computed only when asked for."""
@@ -46,10 +48,12 @@ class Fixed:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"weight of {name!r} must be a non-negative number, got {value!r}")
 
+    def check_terms(self, names: list[str]) -> None:
+        """Every weight must name a term of the problem (a SpecError at ``weighting.weights`` otherwise)."""
+        for name in self.weights:
+            check_choice(name, "weighting.weights", names)
+
     def __call__(self, losses, step, ctx) -> dict[str, float]:
-        unknown = set(self.weights) - set(losses)
-        if unknown:
-            raise ValueError(f"weight given for unknown term {sorted(unknown)[0]!r}; terms are {', '.join(losses)}")
         return {name: float(self.weights.get(name, 1.0)) for name in losses}
 
     def state_dict(self) -> dict[str, Any]:

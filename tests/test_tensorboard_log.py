@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from pinnsolve import spec as spec_module
+from pinnsolve.spec import solver as spec_solver
 from pinnsolve.cli import app
 from pinnsolve.errors import SpecError
 from pinnsolve.spec import build_spec
@@ -30,7 +30,7 @@ def test_run_writes_tensorboard_events(tmp_path):
 
 
 def test_missing_package_is_a_clear_spec_error(monkeypatch):
-    monkeypatch.setattr(spec_module, "tensorboard_available", lambda: False)
+    monkeypatch.setattr(spec_solver, "tensorboard_available", lambda: False)
     document = {"variables": {"x": [0, 1]}, "fields": ["u"], "pde": "u_xx", "output": {"tensorboard": True}}
     with pytest.raises(SpecError, match=r"^output.tensorboard: needs the tensorboard package: pip install tensorboard"):
         build_spec(document)

@@ -1,0 +1,120 @@
+"""YAML spec -> :class:`RunSpec`: every field checked, every error naming its field path.
+
+This layer only translates a YAML document into the Python API (Problem, conditions, training
+options); it holds no solver logic. :mod:`~pinnsolve.spec.reader` reads the file,
+:mod:`~pinnsolve.spec.problem` and :mod:`~pinnsolve.spec.solver` translate its sections with the
+checks of :mod:`~pinnsolve.spec.values`. Their helpers keep a leading underscore: the public
+surface is what this module exports. See docs/yaml-reference.md for every key.
+"""
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from pinnsolve.errors import SpecError
+from pinnsolve.problem import Problem
+from pinnsolve.spec.problem import (FieldExpression, _condition, _domain, _fields, _params, _reference, _residuals,
+                                    _Symbols)
+from pinnsolve.spec.reader import _Loader, _key_lines, _line_of, _read_yaml
+from pinnsolve.spec.solver import _evaluation, _network, _optimizer, _output, _training, _weighting
+from pinnsolve.spec.values import _bool, _check_nesting, _flatten, _list, _mapping, _set, _string
+from pinnsolve.train import TrainingConfig
+from pinnsolve.weighting import Weighting
+
+TOP_LEVEL = ("name", "description", "variables", "fields", "params", "pde", "conditions", "reference",
+             "network", "optimizer", "weighting", "training", "evaluation", "output")
+
+
+@dataclass
+class RunSpec:
+    """A validated run: the problem plus how to solve it and where to write the result."""
+
+    problem: Problem
+    network: dict
+    optimizer: dict
+    weighting: Weighting
+    training: TrainingConfig
+    axes: dict[str, np.ndarray]
+    output_dir: Path
+    plots: bool
+    tensorboard: bool  # also log the history for TensorBoard, in output_dir/tensorboard
+    text: str  # the resolved spec as YAML, stored with the result
+
+
+def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RunSpec:
+    """Read and validate a YAML spec file. ``overrides`` maps dotted paths
+    (``"training.iterations"``) to values that replace the file's, as the command line does."""
+    path = Path(path)
+    document, node = _read_yaml(path)
+    try:
+        return build_spec(document, overrides, default_name=path.stem, folder=path.parent)
+    except SpecError as error:
+        overridden = any(error.path == key or error.path.startswith(f"{key}.") for key in overrides or {})
+        if not overridden:
+            error.line = _line_of(error.path, _key_lines(node))
+        raise
+
+
+def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, default_name: str = "problem",
+               folder: str | Path = ".") -> RunSpec:
+    """Validate an already parsed document (a dict as YAML gives it). Relative file names in it (a
+    reference data file) are taken relative to ``folder``: the spec file's folder."""
+    spec = _mapping(document, "", TOP_LEVEL, required=("variables", "fields", "pde"))
+    _check_nesting(spec, "")
+    spec = copy.deepcopy(spec)
+    for dotted, value in (overrides or {}).items():
+        _check_nesting(value, dotted)
+        _set(spec, dotted, value)
+    _mapping(spec, "", TOP_LEVEL)  # an override may add a top-level key, which nothing below would look at
+
+    name = _string(spec.get("name", default_name), "name")
+    if "description" in spec:
+        _string(spec["description"], "description")
+    domain = _domain(spec["variables"])
+    fields = _fields(spec["fields"], domain)
+    params = _params(spec.get("params", {}), domain, fields)
+    residuals = _residuals(spec["pde"], _Symbols(fields, domain.variables, params))
+    conditions = [_condition(c, f"conditions[{i}]", domain, fields, params)
+                  for i, c in enumerate(_list(spec.get("conditions", []), "conditions"))]
+    reference = (_reference(spec["reference"], domain, fields, params, Path(folder))
+                 if spec.get("reference") is not None else None)
+    problem = Problem(domain, fields, residuals, conditions, params, reference, name=name)
+
+    training = _training(spec.get("training", {}), problem)
+    output = _output(spec.get("output", {}))
+    return RunSpec(
+        problem=problem,
+        network=_network(spec.get("network", {}), problem),
+        optimizer=_optimizer(spec.get("optimizer", {})),
+        weighting=_weighting(spec.get("weighting", {}), problem),
+        training=training,
+        axes=_evaluation(spec.get("evaluation", {}), domain, reference),
+        output_dir=Path(_string(output.get("dir", f"runs/{name}"), "output.dir")),
+        plots=_bool(output.get("plots", True), "output.plots"),
+        tensorboard=output.get("tensorboard", False),
+        text=yaml.safe_dump(spec, sort_keys=False),
+    )
+
+
+# Fields a resumed run may change: budgets, bookkeeping, and gradient clipping (the usual remedy
+# when a run diverged). Anything else would make the checkpoint's state belong to another run.
+RESUMABLE = ("description", "training.iterations", "training.lbfgs.iterations", "training.checkpoint_every",
+             "training.clip_grad_norm", "training.device", "reference", "evaluation", "output")
+
+
+def resume_conflict(saved: str, current: str) -> str | None:
+    """The first field path where the resolved spec of a checkpointed run (``saved``) and the one
+    to resume it with differ in a way that is not in ``RESUMABLE``; None when they agree."""
+    before, after = _flatten(yaml.safe_load(saved)), _flatten(yaml.safe_load(current))
+    for path in sorted(set(before) | set(after)):
+        if before.get(path) != after.get(path) and not any(path == k or path.startswith((f"{k}.", f"{k}[")) for k in RESUMABLE):
+            return path
+    return None
+
+
+__all__ = ["RESUMABLE", "FieldExpression", "RunSpec", "_Loader", "build_spec", "load_spec", "resume_conflict"]

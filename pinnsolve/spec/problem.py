@@ -1,0 +1,206 @@
+"""The problem sections of a spec (variables, fields, params, pde, conditions, reference) -> the Python API.
+
+Expressions are compiled by :mod:`pinnsolve.expressions`, which never evaluates code; the checks
+that belong to the problem itself (field names, condition sides, term names) are left to
+:class:`~pinnsolve.problem.Problem`, so that a spec and a Python caller are held to the same rules.
+"""
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pinnsolve.derivatives import Fields, parse_name
+from pinnsolve.domain import Domain
+from pinnsolve.errors import SpecError, check_choice
+from pinnsolve.expressions import Expression, SymbolTable, compile_expression
+from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, check_field_names
+from pinnsolve.references import GridReference, burgers_cole_hopf
+from pinnsolve.references.grid_file import SUFFIXES
+from pinnsolve.spec.values import _integer, _list, _mapping, _number, _string
+
+MAX_DERIVATIVE_ORDER = 8  # PDEs in use go to order 6 (phase-field crystal); a longer name is a typo
+
+
+def _domain(value: Any) -> Domain:
+    variables = _mapping(value, "variables")
+    for name, interval in variables.items():
+        path = f"variables.{name}"
+        if not isinstance(interval, list) or len(interval) != 2:
+            raise SpecError(path, "expected an interval [min, max]")
+        for i, bound in enumerate(interval):
+            _number(bound, f"{path}[{i}]")
+    return Domain(**{str(k): tuple(v) for k, v in variables.items()})
+
+
+def _fields(value: Any, domain: Domain) -> list[str]:
+    """``fields``: a list of names, or one name, checked as Problem checks them, before any
+    expression is compiled over them."""
+    return check_field_names([value] if isinstance(value, str) else _list(value, "fields"), domain)
+
+
+def _params(value: Any, domain: Domain, fields: list[str]) -> dict[str, float]:
+    params = _mapping(value, "params")
+    for name, number in params.items():
+        path = f"params.{name}"
+        if not str(name).isidentifier() or str(name).startswith("_"):
+            raise SpecError(path, "a parameter name must be a plain identifier")
+        if name in domain.variables or name in fields:
+            raise SpecError(path, f"{name!r} is already a variable or field name")
+        _number(number, path)
+    return {str(k): float(v) for k, v in params.items()}
+
+
+def _residuals(value: Any, symbols: "_Symbols") -> dict[str, Callable]:
+    """``pde``: one expression, a list of them (pde1, pde2, ...) or a mapping of named ones."""
+    if isinstance(value, Mapping):
+        items = [(str(k), v, f"pde.{k}") for k, v in value.items()]
+    elif isinstance(value, list):
+        items = [(f"pde{i + 1}", v, f"pde[{i}]") for i, v in enumerate(value)]
+    else:
+        items = [("pde", value, "pde")]
+    if not items:
+        raise SpecError("pde", "give at least one residual expression")
+    return {name: FieldExpression(compile_expression(text, symbols, path), symbols.fields, symbols.variables)
+            for name, text, path in items}
+
+
+class _Symbols(SymbolTable):
+    """What a PDE expression may read: variables, parameters, fields, and derivatives of the fields
+    by the variables in any order (``u_xt``, ``u_xxxx``) up to ``MAX_DERIVATIVE_ORDER``. Lists the
+    plain names; describes the rest."""
+
+    def __init__(self, fields: list[str], variables: list[str], params: Mapping[str, float]):
+        self.fields, self.variables = tuple(fields), tuple(variables)
+        self.names = list(variables) + list(params) + list(fields)
+        self.description = (f"a variable ({', '.join(variables)}), " + (f"a parameter ({', '.join(params)}), " if params else "")
+                            + f"a field ({', '.join(fields)}) or a derivative such as {fields[0]}_{variables[0]} "
+                            + f"(of order {MAX_DERIVATIVE_ORDER} at most)")
+
+    def __contains__(self, name: object) -> bool:
+        if name in self.names:
+            return True
+        parsed = parse_name(name, self.fields, self.variables) if isinstance(name, str) else None
+        return parsed is not None and len(parsed[1]) <= MAX_DERIVATIVE_ORDER
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+class FieldExpression:
+    """A compiled expression as a residual or value callable ``g(f, p)``. Parameters are read from
+    ``p`` at each call, so a trained parameter is seen at its current value; ``reads`` lists the
+    fields and derivatives it reads."""
+
+    def __init__(self, expression: Expression, fields: list[str], variables: list[str]):
+        self.expression = expression
+        self.reads = frozenset(name for name in expression.names
+                               if parse_name(name, tuple(fields), tuple(variables)) is not None)
+
+    def __call__(self, f: Fields, p: Mapping[str, Any]) -> Any:
+        return self.expression(_Values(f, p))
+
+
+class _Values(Mapping):
+    """Names as expressions see them at run time: a parameter, else a field, derivative or coordinate."""
+
+    def __init__(self, f, params: Mapping[str, Any]):
+        self.f, self.params = f, params
+
+    def __getitem__(self, name: str):
+        return self.params[name] if name in self.params else self.f[name]
+
+    def __iter__(self):
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+
+CONDITIONS: dict[str, tuple[type[Condition], tuple[str, ...]]] = {
+    "initial": (Initial, ("value", "variable", "order")),
+    "dirichlet": (Dirichlet, ("on", "value")),
+    "neumann": (Neumann, ("on", "value")),
+    "periodic": (Periodic, ("variable", "derivatives")),
+}
+
+
+def _condition(value: Any, path: str, domain: Domain, fields: list[str], params: dict[str, float]) -> Condition:
+    raw = _mapping(value, path, required=("type",))
+    kind = check_choice(raw["type"], f"{path}.type", CONDITIONS)
+    cls, keys = CONDITIONS[kind]
+    raw = _mapping(raw, path, ("type", "field", "name") + keys, required=("on",) if "on" in keys else ())
+    if "field" in raw:
+        field = check_choice(raw["field"], f"{path}.field", fields)
+    elif len(fields) == 1:
+        field = fields[0]
+    else:
+        raise SpecError(f"{path}.field", f"missing: with several fields say which one ({', '.join(fields)})")
+    options: dict[str, Any] = {"name": _string(raw["name"], f"{path}.name") if "name" in raw else None}
+    if "value" in raw:
+        expression = compile_expression(raw["value"], domain.variables + list(params), f"{path}.value")
+        options["value"] = FieldExpression(expression, fields, domain.variables) if expression.names else expression({})
+    if "on" in raw:
+        sides = raw["on"] if isinstance(raw["on"], list) else [raw["on"]]
+        for i, side in enumerate(sides):
+            domain.side(_string(side, f"{path}.on"), f"{path}.on" + (f"[{i}]" if isinstance(raw["on"], list) else ""))
+        options["on"] = sides
+    if "variable" in raw:
+        options["variable"] = check_choice(raw["variable"], f"{path}.variable", domain.variables)
+    elif kind in ("initial", "periodic"):
+        default = "t" if kind == "initial" else "x"
+        if default not in domain.variables:
+            raise SpecError(f"{path}.variable", f"missing: there is no variable {default!r}; say which variable")
+        options["variable"] = default
+    if "order" in raw:
+        options["order"] = _integer(raw["order"], f"{path}.order", 0, 1)
+    if "derivatives" in raw:
+        options["derivatives"] = _integer(raw["derivatives"], f"{path}.derivatives", 0, 2)
+    return cls(field, **options)
+
+
+def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, float], folder: Path) -> Callable:
+    """``reference``: a data file (its path made absolute in ``value``, for the stored spec), the
+    Cole-Hopf solution of Burgers' equation, or an expression per field."""
+    raw = _mapping(value, "reference", required=("type",))
+    kind = check_choice(raw["type"], "reference.type", ("expression", "burgers_cole_hopf", "file"))
+    if kind == "file":
+        raw = _mapping(raw, "reference", ("type", "path"), required=("path",))
+        path = folder / _string(raw["path"], "reference.path")
+        if path.suffix.lower() not in SUFFIXES:
+            raise SpecError("reference.path", f"expected a {', '.join(SUFFIXES)} file, got {raw['path']!r}")
+        if not path.is_file():
+            raise SpecError("reference.path", f"no such file {raw['path']!r} (a relative path starts at the spec's folder)")
+        try:
+            reference = GridReference(path, domain.variables, fields)
+        except ValueError as error:
+            raise SpecError("reference.path", str(error)) from None
+        value["path"] = str(path.resolve())  # the stored spec must find the file from anywhere
+        return reference
+    if kind == "burgers_cole_hopf":
+        raw = _mapping(raw, "reference", ("type", "nu"))
+        if "nu" in raw:
+            nu = _number(raw["nu"], "reference.nu", positive=True)
+        elif "nu" in params:
+            nu = _number(params["nu"], "params.nu", positive=True)
+        else:
+            raise SpecError("reference.nu", "missing: give the viscosity, or declare params.nu")
+        if sorted(domain.variables) != ["t", "x"] or domain.bounds["x"] != (-1.0, 1.0):
+            raise SpecError("reference.type", "burgers_cole_hopf solves u(x,0) = -sin(pi*x) on the variables "
+                                              "x in [-1, 1] and t; this domain differs")
+        if len(fields) != 1:
+            raise SpecError("reference.type", "burgers_cole_hopf gives one field; this problem has several")
+        return lambda c: {fields[0]: burgers_cole_hopf(c["x"], c["t"], nu)}
+    raw = _mapping(raw, "reference", ("type",) + tuple(fields), required=tuple(fields))
+    expressions = {f: compile_expression(raw[f], domain.variables + list(params), f"reference.{f}") for f in fields}
+
+    def analytic(coordinates: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        env = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in coordinates.items()} | params
+        return {f: np.asarray(e(env), dtype=np.float64) for f, e in expressions.items()}
+
+    return analytic
