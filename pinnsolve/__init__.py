@@ -7,8 +7,9 @@ from pinnsolve.errors import SpecError  # noqa: E402
 from pinnsolve.problem import Dirichlet, Initial, Neumann, Periodic, Problem  # noqa: E402
 from pinnsolve.results import Result, load_result  # noqa: E402
 from pinnsolve.solve import solve  # noqa: E402
+from pinnsolve.terms import GivenPoints, Interior, Term  # noqa: E402
 from pinnsolve.train import (AdaptiveSampling, LBFGSConfig, TrainingConfig, TrainingDiverged,  # noqa: E402
                              TrainingInterrupted, TrainingStopped)
 
-__all__ = ["AdaptiveSampling", "Dirichlet", "Domain", "Initial", "LBFGSConfig", "Neumann", "Periodic", "Problem", "Result",
-           "SpecError", "TrainingConfig", "TrainingDiverged", "TrainingInterrupted", "TrainingStopped", "__version__", "load_result", "solve"]
+__all__ = ["AdaptiveSampling", "Dirichlet", "Domain", "GivenPoints", "Initial", "Interior", "LBFGSConfig", "Neumann",
+           "Periodic", "Problem", "Result", "SpecError", "Term", "TrainingConfig", "TrainingDiverged", "TrainingInterrupted", "TrainingStopped", "__version__", "load_result", "solve"]

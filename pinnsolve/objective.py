@@ -59,6 +59,35 @@ class Objective:
         self.network = network
         self.terms = list(problem.terms)
         self.parameters = trainable(network, problem.params)
+        self.constant: list[str] = []  # terms left out by leave_out_constant_terms
+
+    def leave_out_constant_terms(self, batches: Mapping[str, PointSet]) -> None:
+        """Leave out the condition terms that no trainable tensor can change: those an output
+        transform enforces exactly (u = -sin(πx) + t·(1 - x²)·N(x, t) fixes u on t = 0 and x = ±1
+        whatever N is). Computing them would cost a network evaluation per step, and their loss is
+        rounding (sin(π) ≠ 0 in floating point), so they are recorded as exactly zero.
+
+        A term is constant when the gradient of an irregularly weighted sum of its residuals, Σ vᵢ rᵢ,
+        with respect to every trainable tensor is exactly zero at ``batches``: a structural zero
+        (a factor that vanishes on the side), not a small one. The residual itself is not used,
+        since a network that happens to satisfy a condition at its start is not one that must."""
+        fields: dict[str, Fields] = {}
+        for term in self.terms:
+            if term.point_set == INTERIOR:
+                continue
+            if term.point_set not in fields:
+                fields[term.point_set] = self.fields(batches[term.point_set])
+            residual = term.residual(fields[term.point_set], self.problem.params)
+            if residual.requires_grad:
+                # 1 + frac(i·φ): distinct, irregular, and drawn from no random generator
+                weights = torch.arange(residual.numel(), dtype=residual.dtype, device=residual.device)
+                weights = weights.mul(0.6180339887498949).frac().add(1).reshape(residual.shape)
+                gradients = torch.autograd.grad((weights * residual).sum(), self.parameters, retain_graph=True,
+                                                allow_unused=True)
+                if any(g is not None and bool(g.any()) for g in gradients):
+                    continue
+            self.constant.append(term.name)
+        self.terms = [term for term in self.terms if term.name not in self.constant]
 
     def fields(self, points: PointSet) -> Fields:
         return Fields(points.points, self.network, self.problem.fields, self.problem.domain.variables, points.data)

@@ -33,6 +33,7 @@ from pinnsolve.weighting import Fixed, GradientContext, Weighting
 
 DEFAULT_PDE_POINTS = 4096
 DEFAULT_CONDITION_POINTS = 256
+CONSTANT_TERM_PROBE = 64  # points per set on which terms an output transform enforces exactly are found
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -166,6 +167,11 @@ class Trainer:
         self.device = torch.device(config.device)
         self.dtype = DTYPES[config.dtype]
         self.weights = {name: 1.0 for name in problem.term_names}
+        move(self.network, problem.params, self.device, self.dtype)
+        # on points of its own, so that the run's sampler draws what it would without this check
+        self.objective.leave_out_constant_terms(self._tensors(
+            {name: source.sample(Sampler(config.sampler, config.seed), problem.domain, CONSTANT_TERM_PROBE)
+             for name, source in problem.point_sets.items() if name != INTERIOR}))
         self.step = 0
         self.phase = "first"  # then "lbfgs", then "done"
         self.batches: dict[str, PointSet] | None = None
@@ -197,6 +203,9 @@ class Trainer:
                 batches[name] = PointSet(candidates[chosen])
             else:
                 batches[name] = source.sample(self.sampler, problem.domain, n)
+        return self._tensors(batches)
+
+    def _tensors(self, batches: Mapping[str, PointSet]) -> dict[str, PointSet]:
         return {name: points.map(lambda a: torch.tensor(a, dtype=self.dtype, device=self.device))
                 for name, points in batches.items()}
 
@@ -335,9 +344,9 @@ class Trainer:
         row = {"step": self.step, "time": time.perf_counter() - self._started,
                "lr": optimizer.param_groups[0]["lr"], "precision": torch.finfo(self.dtype).bits,
                "total": float(total.detach())}
-        row |= {f"loss/{name}": float(loss.detach()) for name, loss in losses.items()}
+        row |= {f"loss/{name}": float(losses[name].detach()) if name in losses else 0.0 for name in self.problem.term_names}
         row |= {f"weight/{name}": float(self.weights[name]) for name in losses}
-        row |= {f"param/{name}": float(value) for name, value in self.problem.params.trainable().items()}
+        row |= {f"param/{name}": value for name, value in self.problem.params.numbers(trainable_only=True).items()}
         row |= weight_summary(self.network)
         if self.context.monitor is not None:
             row |= dict(self.context.monitor())

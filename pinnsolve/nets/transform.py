@@ -35,7 +35,7 @@ class OutputTransform(nn.Module):
         """What rebuilds this network, with the parameters' current values."""
         return dict(self.network.config) | {
             "output_transform": {f: e.text for f, e in self.transforms.items()}, "fields": self.fields,
-            "variables": self.variables, "params": {k: float(v) for k, v in self.params.items()}}
+            "variables": self.variables, "params": _numbers(self.params)}
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
         raw = self.network(points)
@@ -43,3 +43,7 @@ class OutputTransform(nn.Module):
         env |= dict(self.params)
         columns = [self.transforms[f](env) if f in self.transforms else raw[:, j] for j, f in enumerate(self.fields)]
         return torch.stack([torch.as_tensor(c, dtype=raw.dtype, device=raw.device).expand(raw.shape[0]) for c in columns], dim=1)
+
+
+def _numbers(params: Mapping) -> dict[str, float]:
+    return {name: float(value.detach()) if isinstance(value, torch.Tensor) else float(value) for name, value in params.items()}
