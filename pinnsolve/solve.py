@@ -20,7 +20,8 @@ from pinnsolve.objective import move, trainable
 from pinnsolve.optim import build_optimizer
 from pinnsolve.problem import Problem
 from pinnsolve.results import Result, relative_l2
-from pinnsolve.train import DTYPES, RunContext, Trainer, TrainingConfig, TrainingStopped
+from pinnsolve.config import DTYPES, TrainingConfig
+from pinnsolve.train import RunContext, Trainer, TrainingStopped
 from pinnsolve.weighting import Weighting
 
 DEFAULT_NETWORK = {"type": "mlp"}  # each family has its own defaults for the other options

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from pinnsolve.checkpoint import save_checkpoint
-from pinnsolve.errors import check_choice
+from pinnsolve.config import (CONSTANT_TERM_PROBE, DEFAULT_CONDITION_POINTS, DEFAULT_PDE_POINTS, DTYPES,
+                              TrainingConfig, check_point_counts)
 from pinnsolve.nets.monitor import weight_summary
 from pinnsolve.objective import NonFiniteLoss, Objective, Step, Weigh, move
 from pinnsolve.optim.schedules import build_schedule
@@ -30,52 +31,6 @@ from pinnsolve.problem import Problem
 from pinnsolve.sampling import Sampler
 from pinnsolve.terms import INTERIOR, PointSet
 from pinnsolve.weighting import Fixed, GradientContext, Weighting
-
-DEFAULT_PDE_POINTS = 4096
-DEFAULT_CONDITION_POINTS = 256
-CONSTANT_TERM_PROBE = 64  # points per set on which terms an output transform enforces exactly are found
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-@dataclass
-class AdaptiveSampling:
-    """Residual-based adaptive distribution, RAD (Wu, Zhu, Tan, Kartha & Lu, "A comprehensive study
-    of non-adaptive and residual-based adaptive sampling for physics-informed neural networks",
-    CMAME 403, 2023, eq. 2): interior points are drawn from ``candidates`` quasi-random points with
-    probability p(x) ∝ ε(x)^k / mean(ε^k) + c, ε the residual magnitude. k = 1, c = 1 is the
-    paper's robust choice: half the points follow the residual, half stay spread out."""
-
-    k: float = 1.0
-    c: float = 1.0
-    candidates: int = 65536
-
-
-@dataclass
-class LBFGSConfig:
-    iterations: int = 0          # 0: no polish phase
-    dtype: str = "auto"          # "auto": the first phase's dtype, promoted to float64 when float32 stalls
-    history: int = 50
-    points: dict[str, int] = field(default_factory=dict)  # per term; defaults to the first phase's
-    resample_every: int = 0      # 0: one point set; else new points (and a fresh L-BFGS) this often
-
-
-@dataclass
-class TrainingConfig:
-    iterations: int = 10000
-    points: dict[str, int] = field(default_factory=dict)  # per term: "pde" and each condition's name
-    sampler: str = "sobol"
-    resample_every: int = 0      # 0: keep the first points
-    adaptive: AdaptiveSampling | None = None  # how interior points are resampled; None: quasi-random
-    seed: int = 0
-    log_every: int = 100
-    schedule: dict | None = None  # {"type": "exponential" | "cosine" | "plateau", ...options}
-    clip_grad_norm: float = 0.0   # 0: no clipping
-    early_stopping: dict | None = None  # {"patience": steps, "min_delta": relative improvement}
-    lbfgs: LBFGSConfig = field(default_factory=LBFGSConfig)
-    checkpoint_every: int = 1000  # steps between checkpoints, when the run has a checkpoint file; 0: only at the end
-    device: str = "cpu"
-    dtype: str = "float32"
-
 
 class TrainingStopped(RuntimeError):
     """Training ended before its budget at ``step``. :func:`pinnsolve.solve` attaches the partial
@@ -134,14 +89,6 @@ class RunContext:
     stop: threading.Event | None = None
 
 
-def check_point_counts(config: TrainingConfig, problem: Problem) -> None:
-    """Point counts may be given for the sampled point sets only (``"pde"`` and each condition)."""
-    sampled = [name for name, source in problem.point_sets.items() if source.sampled]
-    for path, counts in (("training.points", config.points), ("training.lbfgs.points", config.lbfgs.points)):
-        for name in counts:
-            check_choice(name, path, sampled)
-
-
 class Trainer:
     """Trains ``network`` on ``problem``: a loop of :meth:`Objective.step` between sampling,
     logging, checkpoints and stop handling (``context``).
@@ -177,7 +124,7 @@ class Trainer:
         self.batches: dict[str, PointSet] | None = None
         self.schedule = build_schedule(config.schedule["type"], optimizer, config.iterations,
                                        **{k: v for k, v in config.schedule.items() if k != "type"}) if config.schedule else None
-        self.stopper = _EarlyStopping(**config.early_stopping) if config.early_stopping else None
+        self.stopper = EarlyStopping(**config.early_stopping) if config.early_stopping else None
         self.lbfgs = _LBFGSState()
         self._elapsed = 0.0    # training seconds before this resume (a resumed run continues the clock)
         self._started = 0.0
@@ -429,7 +376,7 @@ class _LBFGSState:
     since_sampled: int = 0
 
 
-class _EarlyStopping:
+class EarlyStopping:
     """Stop when the total loss has not improved by a relative ``min_delta`` for ``patience`` steps."""
 
     def __init__(self, patience: int = 1000, min_delta: float = 0.0):

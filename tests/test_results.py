@@ -13,7 +13,7 @@ from pinnsolve.domain import Domain
 from pinnsolve.problem import Dirichlet, Initial, Problem
 from pinnsolve.results import Result, load_result
 from pinnsolve.solve import solve
-from pinnsolve.train import LBFGSConfig, TrainingConfig
+from pinnsolve.config import LBFGSConfig, TrainingConfig
 
 
 def heat_problem() -> Problem:

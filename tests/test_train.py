@@ -11,7 +11,8 @@ from pinnsolve.domain import Domain
 from pinnsolve.optim.schedules import build_schedule
 from pinnsolve.problem import Dirichlet, Problem
 from pinnsolve.solve import build_model, solve
-from pinnsolve.train import AdaptiveSampling, History, LBFGSConfig, Trainer, TrainingConfig, TrainingDiverged
+from pinnsolve.config import AdaptiveSampling, LBFGSConfig, TrainingConfig
+from pinnsolve.train import History, Trainer, TrainingDiverged
 
 POINTS = {"pde": 32, "boundary": 8}
 

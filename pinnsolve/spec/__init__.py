@@ -23,7 +23,7 @@ from pinnsolve.spec.problem import (FieldExpression, _condition, _domain, _field
 from pinnsolve.spec.reader import _Loader, _key_lines, _line_of, _read_yaml
 from pinnsolve.spec.solver import _evaluation, _network, _optimizer, _output, _training, _weighting
 from pinnsolve.spec.values import _bool, _check_nesting, _flatten, _list, _mapping, _set, _string
-from pinnsolve.train import TrainingConfig
+from pinnsolve.config import TrainingConfig
 from pinnsolve.weighting import Weighting
 
 TOP_LEVEL = ("name", "description", "variables", "fields", "params", "pde", "conditions", "reference",

@@ -23,7 +23,8 @@ from pinnsolve.sampling import SAMPLERS
 from pinnsolve.solve import DEFAULT_NETWORK, DEFAULT_OPTIMIZER, default_axis_points
 from pinnsolve.spec.values import _bool, _integer, _mapping, _number, _option, _string
 from pinnsolve.tensorboard_log import tensorboard_available
-from pinnsolve.train import DTYPES, AdaptiveSampling, LBFGSConfig, TrainingConfig, _EarlyStopping, check_point_counts
+from pinnsolve.config import DTYPES, AdaptiveSampling, LBFGSConfig, TrainingConfig, check_point_counts
+from pinnsolve.train import EarlyStopping
 from pinnsolve.weighting import WEIGHTINGS, Fixed, Weighting
 
 
@@ -159,8 +160,8 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
     if raw.get("early_stopping") is not None:
         path = "training.early_stopping"
         given = _mapping(raw["early_stopping"], path, ("patience", "min_delta"))
-        stopping = {"patience": _integer(_option(given, "patience", _EarlyStopping), f"{path}.patience", 1, 10**9),
-                    "min_delta": _number(_option(given, "min_delta", _EarlyStopping), f"{path}.min_delta",
+        stopping = {"patience": _integer(_option(given, "patience", EarlyStopping), f"{path}.patience", 1, 10**9),
+                    "min_delta": _number(_option(given, "min_delta", EarlyStopping), f"{path}.min_delta",
                                          non_negative=True)}
     lbfgs = _mapping(raw.get("lbfgs", {}), "training.lbfgs", ("iterations", "dtype", "history", "points", "resample_every"))
     adaptive = None

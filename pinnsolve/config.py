@@ -1,0 +1,62 @@
+"""Training options: what a spec's ``training`` section becomes, with the defaults in one place
+(the YAML loader reads them from these dataclasses), and their check against a problem."""
+
+from dataclasses import dataclass, field
+
+import torch
+
+from pinnsolve.errors import check_choice
+from pinnsolve.problem import Problem
+
+DEFAULT_PDE_POINTS = 4096
+DEFAULT_CONDITION_POINTS = 256
+CONSTANT_TERM_PROBE = 64  # points per set on which terms an output transform enforces exactly are found
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class AdaptiveSampling:
+    """Residual-based adaptive distribution, RAD (Wu, Zhu, Tan, Kartha & Lu, "A comprehensive study
+    of non-adaptive and residual-based adaptive sampling for physics-informed neural networks",
+    CMAME 403, 2023, eq. 2): interior points are drawn from ``candidates`` quasi-random points with
+    probability p(x) ∝ ε(x)^k / mean(ε^k) + c, ε the residual magnitude. k = 1, c = 1 is the
+    paper's robust choice: half the points follow the residual, half stay spread out."""
+
+    k: float = 1.0
+    c: float = 1.0
+    candidates: int = 65536
+
+
+@dataclass
+class LBFGSConfig:
+    iterations: int = 0          # 0: no polish phase
+    dtype: str = "auto"          # "auto": the first phase's dtype, promoted to float64 when float32 stalls
+    history: int = 50
+    points: dict[str, int] = field(default_factory=dict)  # per term; defaults to the first phase's
+    resample_every: int = 0      # 0: one point set; else new points (and a fresh L-BFGS) this often
+
+
+@dataclass
+class TrainingConfig:
+    iterations: int = 10000
+    points: dict[str, int] = field(default_factory=dict)  # per term: "pde" and each condition's name
+    sampler: str = "sobol"
+    resample_every: int = 0      # 0: keep the first points
+    adaptive: AdaptiveSampling | None = None  # how interior points are resampled; None: quasi-random
+    seed: int = 0
+    log_every: int = 100
+    schedule: dict | None = None  # {"type": "exponential" | "cosine" | "plateau", ...options}
+    clip_grad_norm: float = 0.0   # 0: no clipping
+    early_stopping: dict | None = None  # {"patience": steps, "min_delta": relative improvement}
+    lbfgs: LBFGSConfig = field(default_factory=LBFGSConfig)
+    checkpoint_every: int = 1000  # steps between checkpoints, when the run has a checkpoint file; 0: only at the end
+    device: str = "cpu"
+    dtype: str = "float32"
+
+
+def check_point_counts(config: TrainingConfig, problem: Problem) -> None:
+    """Point counts may be given for the sampled point sets only (``"pde"`` and each condition)."""
+    sampled = [name for name, source in problem.point_sets.items() if source.sampled]
+    for path, counts in (("training.points", config.points), ("training.lbfgs.points", config.lbfgs.points)):
+        for name in counts:
+            check_choice(name, path, sampled)
