@@ -134,8 +134,12 @@ class Trainer:
     # -- points and the step -----------------------------------------------------------------
 
     def sample(self, counts: Mapping[str, int]) -> dict[str, PointSet]:
+        """Points for every point set a term of the objective uses (left-out terms draw none)."""
         problem, batches = self.problem, {}
+        used = {term.point_set for term in self.objective.terms}
         for name, source in problem.point_sets.items():
+            if name not in used:
+                continue
             n = counts.get(name, DEFAULT_PDE_POINTS if name == INTERIOR else DEFAULT_CONDITION_POINTS)
             adaptive = self.config.adaptive
             # an untrained network's residual says nothing yet: the first draw is never adaptive

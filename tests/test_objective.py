@@ -195,6 +195,7 @@ def test_terms_a_transform_enforces_are_left_out_and_logged_as_zero():
     assert trainer.objective.constant == ["initial", "boundary"]
     assert [t.name for t in trainer.objective.terms] == ["pde", "flux"]  # ∂u/∂x at x = 1 still depends on N
     history = trainer.run().arrays()
+    assert set(trainer.batches) == {"pde", "flux"}  # nor are their points drawn
     assert np.all(history["loss/initial"] == 0.0) and np.all(history["loss/boundary"] == 0.0)
     assert np.all(history["loss/flux"] > 0.0) and "weight/initial" not in history and "weight/flux" in history
     np.testing.assert_allclose(history["total"], history["loss/pde"] + history["loss/flux"], rtol=1e-6)
