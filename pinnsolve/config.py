@@ -10,7 +10,6 @@ from pinnsolve.problem import Problem
 
 DEFAULT_PDE_POINTS = 4096
 DEFAULT_CONDITION_POINTS = 256
-CONSTANT_TERM_PROBE = 64  # points per set on which terms an output transform enforces exactly are found
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 

@@ -6,15 +6,16 @@ it is what data-parallel training (an all-reduce of the gradients) and mini-batc
 logging, checkpoints and stopping live in the loop around it (:mod:`pinnsolve.train`).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 from pinnsolve.derivatives import Fields
 from pinnsolve.problem import Params, Problem
-from pinnsolve.terms import INTERIOR, PointSet
+from pinnsolve.terms import INTERIOR, PointSet, Term
 from pinnsolve.weighting import GradientContext
 
 Weigh = Callable[[Mapping[str, torch.Tensor], GradientContext], Mapping[str, float]]
@@ -33,6 +34,19 @@ def move(network: torch.nn.Module, params: Params, device: torch.device | str | 
     for value in params.values():
         if isinstance(value, torch.Tensor):
             value.data = value.data.to(device=device, dtype=dtype)
+
+
+def trained_state(network: torch.nn.Module, params: Params) -> dict[str, Any]:
+    """The values of everything trained, as tensors: what a checkpoint stores and a divergence restores."""
+    return {"network": network.state_dict(),
+            "params": {name: value.detach() for name, value in params.trainable().items()}}
+
+
+def load_trained_state(network: torch.nn.Module, params: Params, state: Mapping[str, Any]) -> None:
+    """Set :func:`trained_state` back in place, in the tensors' current device and precision."""
+    network.load_state_dict(state["network"])
+    for name, value in params.trainable().items():
+        value.data = state["params"][name].to(device=value.device, dtype=value.dtype)
 
 
 class NonFiniteLoss(ArithmeticError):
@@ -71,13 +85,8 @@ class Objective:
         with respect to every trainable tensor is exactly zero at ``batches``: a structural zero
         (a factor that vanishes on the side), not a small one. The residual itself is not used,
         since a network that happens to satisfy a condition at its start is not one that must."""
-        fields: dict[str, Fields] = {}
-        for term in self.terms:
-            if term.point_set == INTERIOR:
-                continue
-            if term.point_set not in fields:
-                fields[term.point_set] = self.fields(batches[term.point_set])
-            residual = term.residual(fields[term.point_set], self.problem.params)
+        conditions = [term for term in self.terms if term.point_set != INTERIOR]
+        for term, residual in self.residuals(batches, conditions):
             if residual.requires_grad:
                 # 1 + frac(i·φ): distinct, irregular, and drawn from no random generator
                 weights = torch.arange(residual.numel(), dtype=residual.dtype, device=residual.device)
@@ -89,18 +98,19 @@ class Objective:
             self.constant.append(term.name)
         self.terms = [term for term in self.terms if term.name not in self.constant]
 
-    def fields(self, points: PointSet) -> Fields:
-        return Fields(points.points, self.network, self.problem.fields, self.problem.domain.variables, points.data)
+    def residuals(self, batches: Mapping[str, PointSet], terms: Iterable[Term]) -> Iterator[tuple[Term, torch.Tensor]]:
+        """Each term with its residual at its points; terms on the same point set share one network
+        evaluation and its derivatives."""
+        fields: dict[str, Fields] = {}
+        for term in terms:
+            if term.point_set not in fields:
+                points = batches[term.point_set]
+                fields[term.point_set] = Fields(points.points, self.network, self.problem.fields,
+                                                self.problem.domain.variables, points.data)
+            yield term, term.residual(fields[term.point_set], self.problem.params)
 
     def losses(self, batches: Mapping[str, PointSet]) -> dict[str, torch.Tensor]:
-        """Each term's loss; terms on the same point set share one network evaluation and its derivatives."""
-        fields: dict[str, Fields] = {}
-        losses = {}
-        for term in self.terms:
-            if term.point_set not in fields:
-                fields[term.point_set] = self.fields(batches[term.point_set])
-            losses[term.name] = term.reduction(term.residual(fields[term.point_set], self.problem.params))
-        return losses
+        return {term.name: term.reduction(residual) for term, residual in self.residuals(batches, self.terms)}
 
     def step(self, batches: Mapping[str, PointSet], weigh: Weigh) -> Step:
         """Losses, weights from ``weigh(losses, gradient_context)``, the weighted total, and its
@@ -122,7 +132,6 @@ class Objective:
         interior = [term for term in self.terms if term.point_set == INTERIOR]
         values = []
         for part in torch.tensor(points, dtype=dtype, device=device).split(chunk):
-            f = self.fields(PointSet(part))
-            squares = sum(term.residual(f, self.problem.params).detach().square() for term in interior)
+            squares = sum(residual.detach().square() for _, residual in self.residuals({INTERIOR: PointSet(part)}, interior))
             values.append(torch.as_tensor(squares).expand(len(part)).sqrt().double().cpu().numpy())
         return np.concatenate(values)

@@ -237,6 +237,7 @@ class Problem:
                 raise SpecError(f"terms[{i}].name", "'pde' names the interior points; choose another name")
             if names.count(term.name) > 1:
                 raise SpecError(f"terms[{i}].name", f"term name {term.name!r} is used twice; give each term its own name")
+
     def _name_conditions(self) -> list[str]:
         """Explicit names, else the kind; a kind used by several unnamed conditions is numbered."""
         names = [c.name or c.kind for c in self.conditions]

@@ -15,12 +15,12 @@ import torch
 
 from pinnsolve import __version__
 from pinnsolve.checkpoint import load_checkpoint
+from pinnsolve.config import DTYPES, TrainingConfig
 from pinnsolve.nets import build_network
 from pinnsolve.objective import move, trainable
 from pinnsolve.optim import build_optimizer
 from pinnsolve.problem import Problem
 from pinnsolve.results import Result, relative_l2
-from pinnsolve.config import DTYPES, TrainingConfig
 from pinnsolve.train import RunContext, Trainer, TrainingStopped
 from pinnsolve.weighting import Weighting
 

@@ -22,15 +22,16 @@ import numpy as np
 import torch
 
 from pinnsolve.checkpoint import save_checkpoint
-from pinnsolve.config import (CONSTANT_TERM_PROBE, DEFAULT_CONDITION_POINTS, DEFAULT_PDE_POINTS, DTYPES,
-                              TrainingConfig, check_point_counts)
+from pinnsolve.config import DEFAULT_CONDITION_POINTS, DEFAULT_PDE_POINTS, DTYPES, TrainingConfig, check_point_counts
 from pinnsolve.nets.monitor import weight_summary
-from pinnsolve.objective import NonFiniteLoss, Objective, Step, Weigh, move
+from pinnsolve.objective import NonFiniteLoss, Objective, Step, Weigh, load_trained_state, move, trained_state
 from pinnsolve.optim.schedules import build_schedule
 from pinnsolve.problem import Problem
 from pinnsolve.sampling import Sampler
 from pinnsolve.terms import INTERIOR, PointSet
 from pinnsolve.weighting import Fixed, GradientContext, Weighting
+
+CONSTANT_TERM_PROBE = 64  # points per set on which terms an output transform enforces exactly are found
 
 class TrainingStopped(RuntimeError):
     """Training ended before its budget at ``step``. :func:`pinnsolve.solve` attaches the partial
@@ -115,9 +116,9 @@ class Trainer:
         self.dtype = DTYPES[config.dtype]
         self.weights = {name: 1.0 for name in problem.term_names}
         move(self.network, problem.params, self.device, self.dtype)
-        # on points of its own, so that the run's sampler draws what it would without this check
+        probe = Sampler(config.sampler, config.seed)  # its own points: the run's sampler draws as it would without
         self.objective.leave_out_constant_terms(self._tensors(
-            {name: source.sample(Sampler(config.sampler, config.seed), problem.domain, CONSTANT_TERM_PROBE)
+            {name: source.sample(probe, problem.domain, CONSTANT_TERM_PROBE)
              for name, source in problem.point_sets.items() if name != INTERIOR}))
         self.step = 0
         self.phase = "first"  # then "lbfgs", then "done"
@@ -167,18 +168,13 @@ class Trainer:
             return self.objective.step(self.batches, weigh)
         except NonFiniteLoss as error:
             if self._last_good is not None:
-                self._restore(self._last_good)
+                load_trained_state(self.network, self.problem.params, self._last_good)
             raise TrainingDiverged(f"{error} at step {self.step}; try a smaller learning rate or gradient clipping",
                                    self.step) from None
 
     def _snapshot(self) -> dict[str, Any]:
-        return {"network": {k: v.detach().clone() for k, v in self.network.state_dict().items()},
-                "params": {k: v.detach().clone() for k, v in self.problem.params.trainable().items()}}
-
-    def _restore(self, snapshot: Mapping[str, Any]) -> None:
-        self.network.load_state_dict(snapshot["network"])
-        for name, value in self.problem.params.trainable().items():
-            value.data = snapshot["params"][name].to(device=value.device, dtype=value.dtype)
+        state = trained_state(self.network, self.problem.params)
+        return {part: {k: v.clone() for k, v in values.items()} for part, values in state.items()}
 
     # -- the two phases ----------------------------------------------------------------------
 
@@ -316,8 +312,7 @@ class Trainer:
             "step": self.step, "phase": self.phase, "dtype": str(self.dtype).removeprefix("torch."),
             "elapsed": time.perf_counter() - self._started if self._started else self._elapsed,
             "weights": dict(self.weights),
-            "network": self.network.state_dict(),
-            "params": {name: value.detach() for name, value in self.problem.params.trainable().items()},
+            **trained_state(self.network, self.problem.params),
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict() if self.schedule is not None else None,
             "early_stopping": vars(self.stopper) if self.stopper is not None else None,
@@ -337,9 +332,7 @@ class Trainer:
         self.dtype = DTYPES[state["dtype"]]
         self.weights = dict(state["weights"])
         move(self.network, self.problem.params, self.device, self.dtype)
-        self.network.load_state_dict(state["network"])
-        for name, value in self.problem.params.trainable().items():
-            value.data = state["params"][name].to(device=self.device, dtype=self.dtype)
+        load_trained_state(self.network, self.problem.params, state)
         self.optimizer.load_state_dict(state["optimizer"])
         if self.schedule is not None and state["schedule"] is not None:
             self.schedule.load_state_dict(state["schedule"])

@@ -2,6 +2,7 @@
 parameters and custom terms, and leaving out terms an output transform enforces exactly."""
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -77,9 +78,9 @@ def test_a_run_with_an_unknown_parameter_resumes_bit_for_bit(tmp_path):
                                 lbfgs=LBFGSConfig(iterations=20, dtype="float64"))
         return fit(growth(rate), config, **options), rate
 
-    (whole, rate) = run()
+    whole, rate = run()
     checkpoint = tmp_path / "checkpoint.pt"
-    stop = __import__("threading").Event()
+    stop = threading.Event()
     with pytest.raises(TrainingInterrupted):
         run(checkpoint=checkpoint, stop=stop, progress=lambda step, total, row: step >= 15 and stop.set())
     assert set(load_checkpoint(checkpoint)["trainer"]["params"]) == {"a"}

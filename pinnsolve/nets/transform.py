@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from pinnsolve.expressions import compile_expression
+from pinnsolve.problem import Params
 
 
 class OutputTransform(nn.Module):
@@ -23,7 +24,8 @@ class OutputTransform(nn.Module):
         super().__init__()
         self.network = network
         self.fields, self.variables = list(fields), list(variables)
-        self.params = params if params is not None else {}  # read at each call: values may be trained tensors
+        # the problem's own Params, read at each call: its values may be tensors being trained
+        self.params = params if isinstance(params, Params) else Params(params)
         unknown = set(transforms) - set(self.fields)
         if unknown:
             raise ValueError(f"{path}: no field named {sorted(unknown)[0]!r}; fields are {', '.join(self.fields)}")
@@ -35,7 +37,7 @@ class OutputTransform(nn.Module):
         """What rebuilds this network, with the parameters' current values."""
         return dict(self.network.config) | {
             "output_transform": {f: e.text for f, e in self.transforms.items()}, "fields": self.fields,
-            "variables": self.variables, "params": _numbers(self.params)}
+            "variables": self.variables, "params": self.params.numbers()}
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
         raw = self.network(points)
@@ -43,7 +45,3 @@ class OutputTransform(nn.Module):
         env |= dict(self.params)
         columns = [self.transforms[f](env) if f in self.transforms else raw[:, j] for j, f in enumerate(self.fields)]
         return torch.stack([torch.as_tensor(c, dtype=raw.dtype, device=raw.device).expand(raw.shape[0]) for c in columns], dim=1)
-
-
-def _numbers(params: Mapping) -> dict[str, float]:
-    return {name: float(value.detach()) if isinstance(value, torch.Tensor) else float(value) for name, value in params.items()}
