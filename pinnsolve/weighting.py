@@ -172,12 +172,26 @@ class GradNormAnnealing:
     all from the weights before the update. (The authors' jaxpi code uses the unweighted norms
     ‖∇_θ L_j‖₂ and their mean rather than their sum; (4) departs from it, to match mode "max".)
 
-    Both then take the moving average with ``alpha`` on the NEW estimate::
+    ``mode="mean"``: the data-anchored rule pinnsolve was specified with. The ``anchors`` (the
+    data terms, say) weigh 1; ONE weight λ_pde scales every residual term, from the UNWEIGHTED
+    gradients of the anchors' summed loss and of the residuals' summed loss::
 
-        λ_i ← (1 − α) λ_i + α λ̂_i,    α = 0.1 by default,  λ_i = 1 initially                    (5)
+        λ̂_pde = mean_θ |∇_θ Σ_a L_a| / mean_θ |∇_θ Σ_r L_r|,   total = Σ_a L_a + λ_pde Σ_r L_r + Σ_others L_o   (6)
 
-    so with the default, 0.9 sits on the OLD value, λ_i ← 0.9 λ_i + 0.1 λ̂_i, as in the released
-    code (Algorithm 1 as printed reads α = 0.9 on the new estimate instead).
+    Where "max" lifts the conditions up to the PDE's steepest gradient, "mean" brings the PDE's
+    average gradient to the data's: the measurements set the scale, which suits inverse problems,
+    whose data term is the one that pins the solution down. Terms neither anchors nor residuals
+    (conditions, in a problem that also has data) keep weight 1. ``anchors`` defaults to every term
+    that is not a residual.
+
+    All modes then take the moving average with ``alpha`` on the NEW estimate::
+
+        λ_i ← (1 − α) λ_i + α λ̂_i,    λ_i = 1 initially                                        (5)
+
+    ``alpha`` defaults to 0.1 in modes "max" and "l2", so 0.9 sits on the OLD value,
+    λ_i ← 0.9 λ_i + 0.1 λ̂_i, as in the released code (Algorithm 1 as printed reads α = 0.9 on the
+    new estimate instead), and to 0.9 in mode "mean", as that rule was specified (its estimate (6)
+    does not depend on λ, so there is no feedback to damp).
 
     Why not Algorithm 1 read literally (unweighted denominator, α = 0.9)? It runs away. Measured on
     Helmholtz (Δu + k²u = q on (−1, 1)², u = sin(πx) sin(4πy), Adam 1e-3, 128 points per term): as
@@ -195,17 +209,33 @@ class GradNormAnnealing:
     gradient vanishes, e.g. one independent of the parameters) keeps that term's previous weight.
     """
 
-    def __init__(self, alpha: float = 0.1, every: int = 10, mode: str = "max", residual_terms: Iterable[str] = ("pde",)):
-        self.alpha = _fraction("alpha", alpha)
+    MODES = ("max", "l2", "mean")
+    DEFAULT_ALPHA = {"max": 0.1, "l2": 0.1, "mean": 0.9}
+
+    def __init__(self, alpha: float | None = None, every: int = 10, mode: str = "max",
+                 residual_terms: Iterable[str] = ("pde",), anchors: Iterable[str] | None = None):
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {', '.join(self.MODES)}, got {mode!r}")
+        self.alpha = _fraction("alpha", self.DEFAULT_ALPHA[mode] if alpha is None else alpha)
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive integer, got {every!r}")
-        if mode not in ("max", "l2"):
-            raise ValueError(f"mode must be 'max' or 'l2', got {mode!r}")
         self.every, self.mode = every, mode
         self.residual_terms = tuple(residual_terms)
         if not self.residual_terms:
             raise ValueError("residual_terms: name at least one residual term")
+        if anchors is not None and mode != "mean":
+            raise ValueError("anchors: only mode 'mean' anchors on terms")
+        self.anchors = None if anchors is None else tuple(anchors)
+        if self.anchors is not None and (not self.anchors or set(self.anchors) & set(self.residual_terms)):
+            raise ValueError("anchors: name at least one term, none of them a residual term")
         self._weights: dict[str, float] = {}
+
+    def check_terms(self, names: list[str]) -> None:
+        """Every residual term and anchor must name a term of the problem (a ValueError otherwise)."""
+        for kind, given in (("residual term", self.residual_terms), ("anchor", self.anchors or ())):
+            for name in given:
+                if name not in names:
+                    raise ValueError(f"{kind} {name!r} is not a loss term; terms are {', '.join(names)}")
 
     def __call__(self, losses, step, ctx) -> dict[str, float]:
         for name in losses:
@@ -216,11 +246,20 @@ class GradNormAnnealing:
 
     def _update(self, names: list[str], ctx: GradientContext) -> None:
         weight = self._weights  # the weights before this update: every ratio below uses them
-        if self.mode == "max":
+        if self.mode != "l2":
             missing = [name for name in self.residual_terms if name not in names]
             if missing:
                 raise ValueError(f"residual term {missing[0]!r} is not a loss term; terms are {', '.join(names)}: "
                                  "pass residual_terms naming the problem's residuals")
+        if self.mode == "mean":
+            anchors = self.anchors or [name for name in names if name not in self.residual_terms]
+            if not anchors:
+                return
+            # the gradient of a sum of losses is the sum of their gradients (eq. 6)
+            top = float(_flat([sum(g) for g in zip(*(ctx.gradients(a) for a in anchors))]).abs().mean())
+            bottom = float(_flat([sum(g) for g in zip(*(ctx.gradients(r) for r in self.residual_terms))]).abs().mean())
+            ratios = {name: (top, bottom) for name in self.residual_terms}
+        elif self.mode == "max":
             others = [name for name in names if name not in self.residual_terms]
             if not others:
                 return

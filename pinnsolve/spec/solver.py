@@ -25,7 +25,7 @@ from pinnsolve.spec.values import _bool, _integer, _mapping, _number, _option, _
 from pinnsolve.tensorboard_log import tensorboard_available
 from pinnsolve.config import DTYPES, AdaptiveSampling, LBFGSConfig, TrainingConfig, check_point_counts
 from pinnsolve.train import EarlyStopping
-from pinnsolve.weighting import WEIGHTINGS, Fixed, Weighting
+from pinnsolve.weighting import WEIGHTINGS, Fixed, GradNormAnnealing, Weighting
 
 
 def _network(value: Any, problem: Problem) -> dict:
@@ -95,7 +95,7 @@ def _optimizer(value: Any) -> dict:
 
 def _weighting(value: Any, problem: Problem) -> Weighting:
     options = {"fixed": ("weights",), "relobralo": ("alpha", "temperature", "rho", "seed"),
-               "gradnorm": ("alpha", "every", "mode")}
+               "gradnorm": ("alpha", "every", "mode", "anchors")}
     raw = _mapping(value, "weighting", ("type",) + tuple(dict.fromkeys(k for keys in options.values() for k in keys)))
     kind = check_choice(raw.get("type", "fixed"), "weighting.type", WEIGHTINGS)
     for key in raw:  # an option of another type would be ignored silently: refuse it
@@ -122,7 +122,16 @@ def _weighting(value: Any, problem: Problem) -> Weighting:
     if "every" in raw:
         checked["every"] = _integer(raw["every"], "weighting.every", 1, 10**9)
     if "mode" in raw:
-        checked["mode"] = check_choice(raw["mode"], "weighting.mode", ("max", "l2"))
+        checked["mode"] = check_choice(raw["mode"], "weighting.mode", GradNormAnnealing.MODES)
+    if "anchors" in raw:
+        if checked.get("mode") != "mean":
+            raise SpecError("weighting.anchors", "only mode 'mean' anchors on terms; add mode: mean")
+        anchors = raw["anchors"] if isinstance(raw["anchors"], list) else [raw["anchors"]]
+        checked["anchors"] = [check_choice(a, f"weighting.anchors[{i}]",
+                                           [n for n in problem.term_names if n not in problem.residuals])
+                              for i, a in enumerate(anchors)]
+        if not anchors:
+            raise SpecError("weighting.anchors", "name at least one term")
     if kind == "gradnorm":
         checked["residual_terms"] = list(problem.residuals)
     return WEIGHTINGS[kind](**checked)
