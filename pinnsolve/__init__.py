@@ -5,12 +5,13 @@ __version__ = "0.1.0"
 from pinnsolve.config import AdaptiveSampling, LBFGSConfig, TrainingConfig  # noqa: E402
 from pinnsolve.domain import Domain  # noqa: E402
 from pinnsolve.errors import SpecError  # noqa: E402
-from pinnsolve.problem import Dirichlet, Initial, Neumann, Periodic, Problem  # noqa: E402
+from pinnsolve.observations import Observations  # noqa: E402
+from pinnsolve.problem import Dirichlet, Initial, Neumann, Periodic, Problem, Unknown  # noqa: E402
 from pinnsolve.results import Result, load_result  # noqa: E402
 from pinnsolve.solve import solve  # noqa: E402
 from pinnsolve.terms import GivenPoints, Interior, Term  # noqa: E402
 from pinnsolve.train import TrainingDiverged, TrainingInterrupted, TrainingStopped  # noqa: E402
 
 __all__ = ["AdaptiveSampling", "Dirichlet", "Domain", "GivenPoints", "Initial", "Interior", "LBFGSConfig", "Neumann",
-           "Periodic", "Problem", "Result", "SpecError", "Term", "TrainingConfig", "TrainingDiverged", "TrainingInterrupted",
-           "TrainingStopped", "__version__", "load_result", "solve"]
+           "Observations", "Periodic", "Problem", "Result", "SpecError", "Term", "TrainingConfig", "TrainingDiverged", "TrainingInterrupted",
+           "TrainingStopped", "Unknown", "__version__", "load_result", "solve"]

@@ -234,6 +234,8 @@ def info(result: Path = typer.Argument(..., help="A result.h5 file.")) -> None:
     for field, values in loaded.metrics.items():
         for name, value in values.items():
             table.add_row(f"{field} {name}", f"{value:.4e}")
+    for name, line in _param_lines(loaded).items():
+        table.add_row(f"parameter {name}", line)
     table.add_row("network", ", ".join(f"{k}={v}" for k, v in loaded.model_config.items() if k not in ("lower", "upper")))
     console.print(table)
 
@@ -269,6 +271,15 @@ def _load(path: Path):
 def _print_metrics(result) -> None:
     for field, values in result.metrics.items():
         console.print(f"{field}: relative L2 error {values['rel_l2']:.3e}, max abs error {values['max_abs']:.3e}")
+    for name, line in _param_lines(result).items():
+        console.print(f"{name} = {line}", highlight=False)
+
+
+def _param_lines(result) -> dict[str, str]:
+    """Each learned parameter's value, with its true value and relative error when known."""
+    errors = result.param_errors
+    return {name: f"{value:.6g}" + (f" (true {result.reference_params[name]:.6g}, relative error {errors[name]:.2e})"
+                                    if name in errors else "") for name, value in result.params.items()}
 
 
 class _progress:

@@ -31,9 +31,8 @@ def move(network: torch.nn.Module, params: Params, device: torch.device | str | 
          dtype: torch.dtype | None = None) -> None:
     """Move the network and the tensor parameters in place, so that optimizers holding them follow."""
     network.to(device=device, dtype=dtype)
-    for value in params.values():
-        if isinstance(value, torch.Tensor):
-            value.data = value.data.to(device=device, dtype=dtype)
+    for value in params.tensors().values():
+        value.data = value.data.to(device=device, dtype=dtype)
 
 
 def trained_state(network: torch.nn.Module, params: Params) -> dict[str, Any]:

@@ -92,13 +92,14 @@ def _slices_figure(result: Result):
 
 
 def _history_figure(result: Result):
-    """Loss per term, then (when recorded) the loss weights, the relative error, the AdaResNet skip
-    weights and the layer weight norms, one panel each."""
+    """Loss per term, then (when recorded) the loss weights, the relative error, the unknown
+    parameters, the AdaResNet skip weights and the layer weight norms, one panel each."""
     history = result.history
     steps = history["step"]
     panels = [(prefix, title, log) for prefix, title, log in
               (("loss/", "loss", True), ("weight/", "loss weights", False), ("rel_l2/", "relative L2 error", True),
-               ("skip/", "skip weights", False), ("norm/", "layer weight norms", False))
+               ("param/", "unknown parameters", False), ("skip/", "skip weights", False),
+               ("norm/", "layer weight norms", False))
               if any(k.startswith(prefix) for k in history)]
     columns = min(len(panels), 3)
     rows = -(-len(panels) // columns)

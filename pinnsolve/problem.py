@@ -17,28 +17,71 @@ import torch
 from pinnsolve.derivatives import Fields
 from pinnsolve.domain import Domain, Side
 from pinnsolve.errors import SpecError, describe
+from pinnsolve.observations import Observations
 from pinnsolve.terms import INTERIOR, Interior, OnSides, OppositeSides, PointSource, Term, reads_of
 
 Value = float | Callable[[Fields, "Params"], torch.Tensor]
 Reference = Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 
 
-class Params(Mapping):
-    """Named problem parameters, readable as ``p.nu`` or ``p["nu"]``: numbers, or tensors. A tensor
-    that requires grad is an unknown, trained with the network (see :func:`pinnsolve.objective.trainable`);
-    residuals, condition values and output transforms read its current value at each call."""
+class Unknown:
+    """A parameter to identify: trained with the network, starting from ``initial``.
 
-    def __init__(self, values: Mapping[str, float | torch.Tensor] | None = None):
+    The optimizer trains ``raw``, an unconstrained tensor r, and the problem reads θ(r):
+    θ = r by default; ``positive=True``: θ = exp(r), so θ stays positive and a step changes it in
+    proportion to its size (a viscosity of 1e-3 and a wave speed of 10 learn alike);
+    ``bounds=(lo, hi)``: θ = lo + (hi − lo)·sigmoid(r), so θ stays strictly inside."""
+
+    def __init__(self, initial: float, positive: bool = False, bounds: tuple[float, float] | None = None):
+        if isinstance(initial, bool) or not isinstance(initial, (int, float)) or not np.isfinite(initial):
+            raise ValueError(f"initial value must be a finite number, got {initial!r}")
+        if positive and bounds is not None:
+            raise ValueError("give positive or bounds, not both (bounds above zero keep it positive)")
+        if bounds is not None:
+            lo, hi = (float(b) for b in bounds)
+            if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+                raise ValueError(f"bounds must be two finite numbers [lo, hi] with lo < hi, got {list(bounds)}")
+            if not lo < initial < hi:
+                raise ValueError(f"initial value {initial} must lie strictly inside the bounds [{lo}, {hi}]")
+            bounds = (lo, hi)
+        if positive and not initial > 0:
+            raise ValueError(f"initial value of a positive parameter must be > 0, got {initial}")
+        self.initial, self.positive, self.bounds = float(initial), bool(positive), bounds
+        if positive:
+            raw = np.log(initial)
+        elif bounds is not None:
+            fraction = (initial - bounds[0]) / (bounds[1] - bounds[0])
+            raw = np.log(fraction / (1 - fraction))
+        else:
+            raw = initial
+        self.raw = torch.tensor(float(raw), dtype=torch.float64, requires_grad=True)
+
+    def value(self) -> torch.Tensor:
+        if self.positive:
+            return self.raw.exp()
+        if self.bounds is not None:
+            return self.bounds[0] + (self.bounds[1] - self.bounds[0]) * torch.sigmoid(self.raw)
+        return self.raw
+
+
+class Params(Mapping):
+    """Named problem parameters, readable as ``p.nu`` or ``p["nu"]``: numbers, tensors, or
+    :class:`Unknown` ones. An unknown, or a tensor that requires grad, is trained with the network
+    (see :func:`pinnsolve.objective.trainable`); residuals, condition values and output transforms
+    read its current value at each call."""
+
+    def __init__(self, values: Mapping[str, float | torch.Tensor | Unknown] | None = None):
         self._values = dict(values or {})
 
     def __getattr__(self, name: str):
         try:
-            return self._values[name]
+            return self[name]
         except KeyError:
             raise AttributeError(f"unknown parameter {name!r}; parameters are {', '.join(self._values) or 'none'}") from None
 
     def __getitem__(self, name: str):
-        return self._values[name]
+        value = self._values[name]
+        return value.value() if isinstance(value, Unknown) else value
 
     def __iter__(self):
         return iter(self._values)
@@ -46,16 +89,23 @@ class Params(Mapping):
     def __len__(self) -> int:
         return len(self._values)
 
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every tensor held, trained or not (an unknown's raw tensor): what moves with the network."""
+        return {name: value.raw if isinstance(value, Unknown) else value for name, value in self._values.items()
+                if isinstance(value, (Unknown, torch.Tensor))}
+
     def trainable(self) -> dict[str, torch.Tensor]:
-        """The parameters that are trained: tensors that require grad."""
-        return {name: value for name, value in self._values.items()
-                if isinstance(value, torch.Tensor) and value.requires_grad}
+        """The tensors that are trained: an unknown's raw tensor, or a tensor that requires grad."""
+        return {name: value for name, value in self.tensors().items() if value.requires_grad}
+
+    def known(self) -> dict[str, float]:
+        """The parameters that are not trained, as floats: what a reference may read."""
+        return {name: self.numbers()[name] for name in self if name not in self.trainable()}
 
     def numbers(self, trainable_only: bool = False) -> dict[str, float]:
-        """The current value of every parameter (or of the trainable ones) as a float."""
-        chosen = self.trainable() if trainable_only else self._values
-        return {name: float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
-                for name, value in chosen.items()}
+        """The current value of every parameter (or of the trained ones) as a float."""
+        names = self.trainable() if trainable_only else self._values
+        return {name: float(torch.as_tensor(self[name]).detach()) for name in names}
 
 
 def _evaluate(value: Value, f: Fields, p: Params) -> torch.Tensor | float:
@@ -199,12 +249,16 @@ class Problem:
     """Everything that defines the PDE problem, independent of how it is solved.
 
     It compiles into :attr:`terms`: one per residual (on the interior points), one per condition,
-    then the given ``terms`` (custom :class:`~pinnsolve.terms.Term` objects), in that order.
+    then the given ``terms`` (custom :class:`~pinnsolve.terms.Term` objects, such as
+    :class:`~pinnsolve.observations.Observations`), in that order. ``reference_params``: the true
+    values of unknown parameters, when known (a synthetic study); a run reports each learned value's
+    relative error against them.
     """
 
     def __init__(self, domain: Domain, fields: list[str], residuals: Callable | Mapping[str, Callable],
                  conditions: list[Condition] = (), params: Mapping[str, float | torch.Tensor] | None = None,
-                 reference: Reference | None = None, name: str = "problem", terms: list[Term] = ()):
+                 reference: Reference | None = None, name: str = "problem", terms: list[Term] = (),
+                 reference_params: Mapping[str, float] | None = None):
         self.domain = domain
         self.fields = check_field_names(fields, domain)
         self.residuals = MappingProxyType(dict(residuals) if isinstance(residuals, Mapping) else {INTERIOR: residuals})
@@ -213,6 +267,10 @@ class Problem:
         self.conditions = list(conditions)
         self.params = Params(params)
         self.reference = reference
+        self.reference_params = dict(reference_params or {})
+        for unknown in self.reference_params:
+            if unknown not in self.params.trainable():
+                raise SpecError(f"reference_params.{unknown}", f"{unknown!r} is not a trained parameter")
         self.name = name
         for i, c in enumerate(self.conditions):
             if c.field not in self.fields:
@@ -233,6 +291,11 @@ class Problem:
             + [c.term(name, domain) for name, c in zip(self.condition_names, self.conditions)] + list(terms))
         names = [term.name for term in self.terms]
         for i, term in enumerate(terms):
+            if isinstance(term, Observations):
+                try:
+                    term.check(domain, self.fields)
+                except ValueError as error:
+                    raise SpecError(f"terms[{i}]", str(error)) from None
             if term.name == INTERIOR and not isinstance(term.where, Interior):
                 raise SpecError(f"terms[{i}].name", "'pde' names the interior points; choose another name")
             if names.count(term.name) > 1:

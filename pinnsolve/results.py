@@ -14,6 +14,7 @@ Layout (every array in float64)::
                        norm/<layer> (weight norms), skip/<block> (AdaResNet), one row per log
     /model             attr ``config`` (JSON, rebuilds the network) and one dataset per weight tensor
     /params            attrs: the trained value of each unknown parameter (when the problem has any)
+    /reference_params  attrs: the true value of unknown parameters, when the problem states them
 
 Files are written by :func:`pinnsolve.files.write_atomically`, so a crash at any moment leaves either
 the old file or the new one, never a half-written one.
@@ -43,6 +44,7 @@ class Result:
     model_config: dict
     model_state: dict[str, np.ndarray]
     params: dict[str, float] = field(default_factory=dict)  # trained values of the unknown parameters
+    reference_params: dict[str, float] = field(default_factory=dict)  # their true values, when known
     attrs: dict = field(default_factory=dict)
 
     @property
@@ -62,6 +64,12 @@ class Result:
             return {}
         return {name: {"rel_l2": relative_l2(self.solution[name], self.reference[name]),
                        "max_abs": float(np.max(np.abs(e)))} for name, e in self.error.items()}
+
+    @property
+    def param_errors(self) -> dict[str, float]:
+        """Per unknown parameter with a known true value θ: the relative error |θ̂ − θ| / |θ|."""
+        return {name: abs(self.params[name] - truth) / abs(truth)
+                for name, truth in self.reference_params.items() if name in self.params and truth != 0}
 
     def predict(self, coordinates: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Evaluate the trained network at points given per variable (arrays broadcast together)."""
@@ -112,8 +120,9 @@ class Result:
         model.attrs["config"] = json.dumps(self.model_config)
         for key, values in self.model_state.items():
             model[key] = np.asarray(values, dtype=np.float64)
-        if self.params:
-            h5.require_group("params").attrs.update(self.params)
+        for group, values in (("params", self.params), ("reference_params", self.reference_params)):
+            if values:
+                h5.require_group(group).attrs.update(values)
 
 
 def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
@@ -138,5 +147,7 @@ def load_result(path: str | Path) -> Result:
             model_config=json.loads(h5["model"].attrs["config"]),
             model_state={k: h5[f"model/{k}"][()] for k in h5["model"]},
             params={k: float(v) for k, v in h5["params"].attrs.items()} if "params" in h5 else {},
+            reference_params=({k: float(v) for k, v in h5["reference_params"].attrs.items()}
+                              if "reference_params" in h5 else {}),
             attrs={k: v for k, v in h5.attrs.items() if k != "problem"},
         )

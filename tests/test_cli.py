@@ -220,7 +220,21 @@ def test_info_and_plot_refuse_foreign_files(command, kind, tmp_path):
 
 # -- check and problems ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["burgers", "heat"])
+def test_run_and_info_report_the_learned_parameters(tmp_path):
+    spec = tmp_path / "inverse.yaml"
+    spec.write_text(TINY_HEAT.replace(f"params: {{k: {K}}}", "params: {k: {initial: 0.5, positive: true}}")
+                    .replace("type: expression,", f"type: expression, params: {{k: {K}}},")
+                    .replace("conditions:", "conditions:\n  - {type: data, from: reference, count: 64}"))
+    result = runner.invoke(app, ["run", str(spec), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    learned = load_result(tmp_path / "out" / "result.h5")
+    line = f"k = {learned.params['k']:.6g} (true 0.1, relative error {learned.param_errors['k']:.2e})"
+    assert line in result.output.splitlines()
+    shown = runner.invoke(app, ["info", str(tmp_path / "out" / "result.h5")]).output
+    assert "parameter k" in shown and f"{learned.params['k']:.6g} (true 0.1" in shown
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "problems").glob("*.yaml")))
 def test_check_bundled_problems(name):
     spec = ROOT / "problems" / f"{name}.yaml"
     result = runner.invoke(app, ["check", str(spec)])

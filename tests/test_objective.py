@@ -12,6 +12,7 @@ from pinnsolve import Dirichlet, Domain, Initial, LBFGSConfig, Neumann, Problem,
 from pinnsolve.checkpoint import load_checkpoint
 from pinnsolve.errors import SpecError
 from pinnsolve.objective import Objective, trainable
+from pinnsolve.problem import Unknown
 from pinnsolve.results import load_result
 from pinnsolve.solve import build_model
 from pinnsolve.terms import GivenPoints, Interior, PointSet, Term
@@ -59,6 +60,15 @@ def test_an_unknown_parameter_is_identified_from_data():
     assert result.metrics["u"]["rel_l2"] < 1e-3
 
 
+@pytest.mark.parametrize("unknown", [Unknown(0.2, positive=True), Unknown(0.2, bounds=(0.0, 1.0))])
+def test_a_constrained_unknown_is_identified_and_reported_with_its_error(unknown):
+    problem = growth(unknown)
+    problem.reference_params["a"] = 0.7
+    result = fit(problem)
+    assert result.params["a"] == pytest.approx(0.7, abs=1e-3) and result.params["a"] == unknown.value().item()
+    assert result.param_errors == {"a": pytest.approx(abs(result.params["a"] - 0.7) / 0.7, rel=1e-12)}
+
+
 def test_known_parameters_stay_fixed_and_are_not_in_the_result():
     result = fit(growth(0.7), TrainingConfig(iterations=20, points={"pde": 32}, log_every=10))
     assert result.params == {} and not any(k.startswith("param/") for k in result.history)
@@ -71,9 +81,11 @@ def test_trained_parameters_are_written_and_read_back(tmp_path):
     assert loaded.params == result.params == {"a": rate.item()}
 
 
-def test_a_run_with_an_unknown_parameter_resumes_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("make", [lambda: torch.tensor(0.2, dtype=torch.float64, requires_grad=True),
+                                  lambda: Unknown(0.2, positive=True)], ids=["tensor", "positive"])
+def test_a_run_with_an_unknown_parameter_resumes_bit_for_bit(tmp_path, make):
     def run(**options):
-        rate = torch.tensor(0.2, dtype=torch.float64, requires_grad=True)
+        rate = make()
         config = TrainingConfig(iterations=40, points={"pde": 32}, log_every=5, dtype="float64", resample_every=7,
                                 lbfgs=LBFGSConfig(iterations=20, dtype="float64"))
         return fit(growth(rate), config, **options), rate
@@ -85,7 +97,7 @@ def test_a_run_with_an_unknown_parameter_resumes_bit_for_bit(tmp_path):
         run(checkpoint=checkpoint, stop=stop, progress=lambda step, total, row: step >= 15 and stop.set())
     assert set(load_checkpoint(checkpoint)["trainer"]["params"]) == {"a"}
     resumed, resumed_rate = run(checkpoint=checkpoint, resume=True)
-    assert resumed_rate.item() == rate.item()
+    assert resumed.params == whole.params
     for name in whole.model_state:
         assert np.array_equal(whole.model_state[name], resumed.model_state[name]), name
 

@@ -9,7 +9,7 @@ import torch
 from pinnsolve.derivatives import Fields
 from pinnsolve.domain import Domain, Side
 from pinnsolve.errors import SpecError
-from pinnsolve.problem import Dirichlet, Initial, Neumann, Params, Periodic, Problem
+from pinnsolve.problem import Dirichlet, Initial, Neumann, Params, Periodic, Problem, Unknown
 from pinnsolve.sampling import Sampler
 from pinnsolve.terms import PointSet
 
@@ -418,3 +418,41 @@ def test_residuals_are_read_only():
     p = Problem(DOMAIN, ["u"], pde)
     with pytest.raises(TypeError):
         p.residuals["other"] = pde
+
+
+# -- unknown parameters ------------------------------------------------------------------------------
+
+def test_an_unknown_is_read_through_its_parametrisation():
+    plain, positive, bounded = Unknown(-0.5), Unknown(0.2, positive=True), Unknown(0.25, bounds=(0.0, 1.0))
+    assert plain.raw.item() == -0.5 and plain.value() is plain.raw
+    assert positive.raw.item() == pytest.approx(math.log(0.2), abs=1e-15)
+    assert bounded.raw.item() == pytest.approx(math.log(1 / 3), abs=1e-15)  # sigmoid(r) = 0.25
+    p = Params({"a": plain, "b": positive, "c": bounded, "k": 3.0})
+    assert p.numbers() == pytest.approx({"a": -0.5, "b": 0.2, "c": 0.25, "k": 3.0}, abs=1e-15)
+    assert set(p.trainable()) == {"a", "b", "c"} and p.trainable()["b"] is positive.raw
+    assert p.known() == {"k": 3.0}
+    # every value of the raw tensor maps inside the constraint, and the value follows the raw tensor
+    with torch.no_grad():
+        positive.raw.fill_(-50.0)
+        bounded.raw.fill_(40.0)
+    assert 0 < p.b < 1e-20 and 0.0 < p.c <= 1.0
+    (gradient,) = torch.autograd.grad(p.b, positive.raw)
+    assert gradient.item() == pytest.approx(math.exp(-50.0), rel=1e-15)  # d exp(r)/dr = exp(r)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"initial": float("nan")}, "initial value must be a finite number"),
+    ({"initial": 0.0, "positive": True}, "initial value of a positive parameter must be > 0"),
+    ({"initial": 1.0, "bounds": (0.0, 1.0)}, "must lie strictly inside the bounds"),
+    ({"initial": 0.5, "bounds": (1.0, 0.0)}, "lo < hi"),
+    ({"initial": 0.5, "positive": True, "bounds": (0.0, 1.0)}, "give positive or bounds, not both"),
+])
+def test_bad_unknowns_are_refused(arguments, message):
+    with pytest.raises(ValueError) as caught:
+        Unknown(**arguments)
+    assert message in str(caught.value)
+
+
+def test_reference_params_must_name_trained_parameters():
+    with pytest.raises(SpecError, match="reference_params.k: 'k' is not a trained parameter"):
+        Problem(DOMAIN, ["u"], lambda f, p: f.u, params={"k": 1.0}, reference_params={"k": 2.0})

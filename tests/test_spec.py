@@ -441,7 +441,7 @@ def test_cole_hopf_reference_requires_nu():
     document = BURGERS_DOMAIN | {"pde": "u_t + u*u_x", "reference": {"type": "burgers_cole_hopf"}}
     with pytest.raises(SpecError) as caught:
         build_spec(document)
-    assert str(caught.value) == "reference.nu: missing: give the viscosity, or declare params.nu"
+    assert str(caught.value) == "reference.nu: missing: give the viscosity, or declare params.nu (reference.params.nu when it is unknown)"
 
 
 @pytest.mark.parametrize("variables", [

@@ -581,3 +581,61 @@ def test_spec_option_of_another_type_says_which_type():
         spec_with({"type": "gradnorm", "temperature": 0.1})
     with pytest.raises(SpecError, match="only for types relobralo, gradnorm"):
         spec_with({"type": "fixed", "alpha": 0.5})
+
+
+# -- gradient-norm annealing, mode "mean" (anchored on the data) ------------------------------------
+
+def mean_mode_losses():
+    """θ = (a, b) = (0, 1): L_data = (a − 1)², ∇ = (−2, 0); L_probe = (a + b)², ∇ = (2, 2);
+    L_pde = (2a + 3b)², ∇ = (12, 18); L_bc = b², ∇ = (0, 2)."""
+    theta = torch.tensor([0.0, 1.0], dtype=torch.float64, requires_grad=True)
+    a, b = theta
+    losses = {"pde": (2 * a + 3 * b) ** 2, "data": (a - 1) ** 2, "probe": (a + b) ** 2, "bc": b**2}
+    return losses, GradientContext(losses, [theta])
+
+
+def test_mean_mode_weights_the_pde_by_the_data_gradient_over_the_pde_gradient():
+    losses, ctx = mean_mode_losses()
+    weighting = GradNormAnnealing(mode="mean", anchors=["data"])
+    assert weighting.alpha == 0.9  # as the rule was specified
+    weights = weighting(losses, 0, ctx)
+    # λ̂ = mean|(−2, 0)| / mean|(12, 18)| = 1 / 15; λ = 0.1·1 + 0.9/15 = 0.16
+    assert weights == {"pde": pytest.approx(0.16, rel=1e-15), "data": 1.0, "probe": 1.0, "bc": 1.0}
+    weights = weighting(losses, 10, ctx)  # the estimate does not depend on λ: 0.1·0.16 + 0.9/15
+    assert weights["pde"] == pytest.approx(0.016 + 0.06, rel=1e-15)
+
+
+def test_mean_mode_sums_the_anchor_gradients_before_taking_their_mean():
+    losses, ctx = mean_mode_losses()
+    # ∇(L_data + L_probe) = (0, 2): mean 1 (the sum of the means would be 3)
+    weights = GradNormAnnealing(mode="mean", anchors=["data", "probe"], alpha=1.0)(losses, 0, ctx)
+    assert weights["pde"] == pytest.approx(1 / 15, rel=1e-15)
+    # by default every term that is not a residual is an anchor: ∇ = (0, 2) + (0, 2) = (0, 4): mean 2
+    weights = GradNormAnnealing(mode="mean", alpha=1.0)(losses, 0, ctx)
+    assert weights["pde"] == pytest.approx(2 / 15, rel=1e-15) and weights["data"] == weights["bc"] == 1.0
+
+
+def test_mean_mode_gives_all_residual_terms_one_weight_from_their_summed_gradient():
+    theta = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    losses = {"pde1": theta[0] ** 2, "pde2": theta[1] ** 2, "data": 3 * theta.sum()}
+    weighting = GradNormAnnealing(mode="mean", alpha=1.0, residual_terms=["pde1", "pde2"])
+    # ∇(L1 + L2) = (2, 4): mean 3; ∇L_data = (3, 3): mean 3 -> λ̂ = 1
+    assert weighting(losses, 0, GradientContext(losses, [theta])) == {"pde1": 1.0, "pde2": 1.0, "data": 1.0}
+
+
+def test_anchors_are_checked():
+    with pytest.raises(ValueError, match="only mode 'mean' anchors on terms"):
+        GradNormAnnealing(anchors=["data"])
+    with pytest.raises(ValueError, match="none of them a residual term"):
+        GradNormAnnealing(mode="mean", anchors=["pde"])
+    with pytest.raises(ValueError, match="anchor 'sensors' is not a loss term; terms are pde, data"):
+        GradNormAnnealing(mode="mean", anchors=["sensors"]).check_terms(["pde", "data"])
+
+
+def test_mean_mode_from_yaml_anchors_on_the_named_terms():
+    document = {"variables": {"x": [0, 1]}, "fields": ["u"], "pde": "u_xx", "reference": {"type": "expression", "u": "x"},
+                "conditions": [{"type": "data", "from": "reference", "count": 4},
+                               {"type": "dirichlet", "on": "x=0", "value": 0}],
+                "weighting": {"type": "gradnorm", "mode": "mean", "anchors": "data"}}
+    weighting = build_spec(document).weighting
+    assert weighting.mode == "mean" and weighting.anchors == ("data",) and weighting.alpha == 0.9

@@ -20,6 +20,7 @@ from pinnsolve.errors import SpecError
 from pinnsolve.problem import Problem
 from pinnsolve.spec.problem import (FieldExpression, _condition, _domain, _fields, _params, _reference, _residuals,
                                     _Symbols)
+from pinnsolve.spec.observations import _is_data, _observations
 from pinnsolve.spec.reader import _Loader, _key_lines, _line_of, _read_yaml
 from pinnsolve.spec.solver import _evaluation, _network, _optimizer, _output, _training, _weighting
 from pinnsolve.spec.values import _bool, _check_nesting, _flatten, _list, _mapping, _set, _string
@@ -79,11 +80,19 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
     fields = _fields(spec["fields"], domain)
     params = _params(spec.get("params", {}), domain, fields)
     residuals = _residuals(spec["pde"], _Symbols(fields, domain.variables, params))
-    conditions = [_condition(c, f"conditions[{i}]", domain, fields, params)
-                  for i, c in enumerate(_list(spec.get("conditions", []), "conditions"))]
-    reference = (_reference(spec["reference"], domain, fields, params, Path(folder))
-                 if spec.get("reference") is not None else None)
-    problem = Problem(domain, fields, residuals, conditions, params, reference, name=name)
+    reference, truth = (_reference(spec["reference"], domain, fields, params, Path(folder))
+                        if spec.get("reference") is not None else (None, {}))
+    entries = list(enumerate(_list(spec.get("conditions", []), "conditions")))
+    conditions = [_condition(c, f"conditions[{i}]", domain, fields, params) for i, c in entries if not _is_data(c)]
+    data, data_paths = _observations([(i, c) for i, c in entries if _is_data(c)], domain, fields, reference, Path(folder))
+    try:
+        problem = Problem(domain, fields, residuals, conditions, params, reference, name=name, terms=data,
+                          reference_params=truth)
+    except SpecError as error:  # a data term's path is its entry in conditions
+        if error.path.startswith("terms["):
+            index, _, rest = error.path.removeprefix("terms[").partition("]")
+            raise SpecError(data_paths[int(index)] + rest, error.message) from None
+        raise
 
     training = _training(spec.get("training", {}), problem)
     output = _output(spec.get("output", {}))

@@ -16,10 +16,10 @@ from pinnsolve.derivatives import Fields, parse_name
 from pinnsolve.domain import Domain
 from pinnsolve.errors import SpecError, check_choice
 from pinnsolve.expressions import Expression, SymbolTable, compile_expression
-from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, check_field_names
+from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, Unknown, check_field_names
 from pinnsolve.references import GridReference, burgers_cole_hopf
 from pinnsolve.references.grid_file import SUFFIXES
-from pinnsolve.spec.values import _integer, _list, _mapping, _number, _string
+from pinnsolve.spec.values import _bool, _integer, _list, _mapping, _number, _string
 
 MAX_DERIVATIVE_ORDER = 8  # PDEs in use go to order 6 (phase-field crystal); a longer name is a typo
 
@@ -41,16 +41,38 @@ def _fields(value: Any, domain: Domain) -> list[str]:
     return check_field_names([value] if isinstance(value, str) else _list(value, "fields"), domain)
 
 
-def _params(value: Any, domain: Domain, fields: list[str]) -> dict[str, float]:
-    params = _mapping(value, "params")
-    for name, number in params.items():
+PARAMETER_KEYS = ("initial", "trainable", "positive", "bounds")
+
+
+def _params(value: Any, domain: Domain, fields: list[str]) -> dict[str, float | Unknown]:
+    """``params``: a number per known parameter; ``{initial, trainable, positive, bounds}`` for an
+    unknown one (trainable by default once written as a mapping)."""
+    params: dict[str, float | Unknown] = {}
+    for name, declared in _mapping(value, "params").items():
         path = f"params.{name}"
         if not str(name).isidentifier() or str(name).startswith("_"):
             raise SpecError(path, "a parameter name must be a plain identifier")
         if name in domain.variables or name in fields:
             raise SpecError(path, f"{name!r} is already a variable or field name")
-        _number(number, path)
-    return {str(k): float(v) for k, v in params.items()}
+        if not isinstance(declared, Mapping):
+            params[str(name)] = _number(declared, path)
+            continue
+        raw = _mapping(declared, path, PARAMETER_KEYS, required=("initial",))
+        initial = _number(raw["initial"], f"{path}.initial")
+        if not _bool(raw.get("trainable", True), f"{path}.trainable"):
+            params[str(name)] = initial
+            continue
+        bounds = None
+        if "bounds" in raw:
+            bounds = _list(raw["bounds"], f"{path}.bounds")
+            if len(bounds) != 2:
+                raise SpecError(f"{path}.bounds", "expected [lo, hi]")
+            bounds = tuple(_number(b, f"{path}.bounds[{i}]") for i, b in enumerate(bounds))
+        try:
+            params[str(name)] = Unknown(initial, _bool(raw.get("positive", False), f"{path}.positive"), bounds)
+        except ValueError as error:
+            raise SpecError(path, str(error)) from None
+    return params
 
 
 def _residuals(value: Any, symbols: "_Symbols") -> dict[str, Callable]:
@@ -164,13 +186,18 @@ def _condition(value: Any, path: str, domain: Domain, fields: list[str], params:
     return cls(field, **options)
 
 
-def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, float], folder: Path) -> Callable:
+def _reference(value: Any, domain: Domain, fields: list[str], params: Mapping[str, float | Unknown],
+               folder: Path) -> tuple[Callable, dict[str, float]]:
     """``reference``: a data file (its path made absolute in ``value``, for the stored spec), the
-    Cole-Hopf solution of Burgers' equation, or an expression per field."""
+    Cole-Hopf solution of Burgers' equation, or an expression per field; with the true values of
+    unknown parameters (``reference.params``) that an analytic reference reads and a run reports
+    the learned values' errors against."""
     raw = _mapping(value, "reference", required=("type",))
     kind = check_choice(raw["type"], "reference.type", ("expression", "burgers_cole_hopf", "file"))
+    truth = _true_params(raw.get("params", {}), params)
+    known = {k: v for k, v in params.items() if not isinstance(v, Unknown)} | truth
     if kind == "file":
-        raw = _mapping(raw, "reference", ("type", "path"), required=("path",))
+        raw = _mapping(raw, "reference", ("type", "path", "params"), required=("path",))
         path = folder / _string(raw["path"], "reference.path")
         if path.suffix.lower() not in SUFFIXES:
             raise SpecError("reference.path", f"expected a {', '.join(SUFFIXES)} file, got {raw['path']!r}")
@@ -181,26 +208,50 @@ def _reference(value: Any, domain: Domain, fields: list[str], params: dict[str, 
         except ValueError as error:
             raise SpecError("reference.path", str(error)) from None
         value["path"] = str(path.resolve())  # the stored spec must find the file from anywhere
-        return reference
+        return reference, truth
     if kind == "burgers_cole_hopf":
-        raw = _mapping(raw, "reference", ("type", "nu"))
+        raw = _mapping(raw, "reference", ("type", "nu", "params"))
         if "nu" in raw:
             nu = _number(raw["nu"], "reference.nu", positive=True)
-        elif "nu" in params:
-            nu = _number(params["nu"], "params.nu", positive=True)
+        elif "nu" in known:
+            nu = _number(known["nu"], "reference.params.nu" if "nu" in truth else "params.nu", positive=True)
         else:
-            raise SpecError("reference.nu", "missing: give the viscosity, or declare params.nu")
+            raise SpecError("reference.nu", "missing: give the viscosity, or declare params.nu (reference.params.nu "
+                                            "when it is unknown)")
         if sorted(domain.variables) != ["t", "x"] or domain.bounds["x"] != (-1.0, 1.0):
             raise SpecError("reference.type", "burgers_cole_hopf solves u(x,0) = -sin(pi*x) on the variables "
                                               "x in [-1, 1] and t; this domain differs")
         if len(fields) != 1:
             raise SpecError("reference.type", "burgers_cole_hopf gives one field; this problem has several")
-        return lambda c: {fields[0]: burgers_cole_hopf(c["x"], c["t"], nu)}
-    raw = _mapping(raw, "reference", ("type",) + tuple(fields), required=tuple(fields))
-    expressions = {f: compile_expression(raw[f], domain.variables + list(params), f"reference.{f}") for f in fields}
+        return (lambda c: {fields[0]: burgers_cole_hopf(c["x"], c["t"], nu)}), truth
+    raw = _mapping(raw, "reference", ("type", "params") + tuple(fields), required=tuple(fields))
+    unknown = [name for name in params if name not in known]
+    expressions = {}
+    for f in fields:
+        try:
+            expressions[f] = compile_expression(raw[f], domain.variables + list(known), f"reference.{f}")
+        except SpecError as error:
+            read = [name for name in unknown if f"unknown symbol {name!r}" in error.message]
+            if read:
+                raise SpecError(error.path, f"{read[0]!r} is an unknown parameter: give the true value the reference "
+                                            f"uses in reference.params.{read[0]}") from None
+            raise
 
     def analytic(coordinates: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        env = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in coordinates.items()} | params
-        return {f: np.asarray(e(env), dtype=np.float64) for f, e in expressions.items()}
+        env = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in coordinates.items()} | known
+        shape = np.broadcast_shapes(*(np.shape(v) for v in coordinates.values()))
+        return {f: np.broadcast_to(np.asarray(e(env), dtype=np.float64), shape).copy() for f, e in expressions.items()}
 
-    return analytic
+    return analytic, truth
+
+
+def _true_params(value: Any, params: Mapping[str, float | Unknown]) -> dict[str, float]:
+    """``reference.params``: the true value of each unknown parameter the reference was made with."""
+    truth = {}
+    for name, number in _mapping(value, "reference.params").items():
+        path = f"reference.params.{name}"
+        if not isinstance(params.get(name), Unknown):
+            raise SpecError(path, f"{name!r} is not an unknown parameter; give true values of the unknowns "
+                                  f"({', '.join(k for k, v in params.items() if isinstance(v, Unknown)) or 'none declared'})")
+        truth[str(name)] = _number(number, path)
+    return truth
