@@ -18,8 +18,8 @@ import yaml
 
 from pinnsolve.errors import SpecError
 from pinnsolve.problem import Problem
-from pinnsolve.spec.problem import (FieldExpression, _condition, _domain, _fields, _params, _reference, _residuals,
-                                    _Symbols)
+from pinnsolve.spec.problem import FieldExpression, _condition, _domain, _fields, _params, _residuals, _Symbols
+from pinnsolve.spec.reference import _reference
 from pinnsolve.spec.observations import _is_data, _observations
 from pinnsolve.spec.reader import _Loader, _key_lines, _line_of, _read_yaml
 from pinnsolve.spec.solver import _evaluation, _network, _optimizer, _output, _training, _weighting

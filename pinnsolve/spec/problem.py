@@ -1,4 +1,4 @@
-"""The problem sections of a spec (variables, fields, params, pde, conditions, reference) -> the Python API.
+"""The problem sections of a spec (variables, fields, params, pde, conditions) -> the Python API.
 
 Expressions are compiled by :mod:`pinnsolve.expressions`, which never evaluates code; the checks
 that belong to the problem itself (field names, condition sides, term names) are left to
@@ -17,8 +17,6 @@ from pinnsolve.domain import Domain
 from pinnsolve.errors import SpecError, check_choice
 from pinnsolve.expressions import Expression, SymbolTable, compile_expression
 from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, Unknown, check_field_names
-from pinnsolve.references import GridReference, burgers_cole_hopf
-from pinnsolve.references.grid_file import SUFFIXES
 from pinnsolve.spec.values import _bool, _integer, _list, _mapping, _number, _string
 
 MAX_DERIVATIVE_ORDER = 8  # PDEs in use go to order 6 (phase-field crystal); a longer name is a typo
@@ -184,74 +182,3 @@ def _condition(value: Any, path: str, domain: Domain, fields: list[str], params:
     if "derivatives" in raw:
         options["derivatives"] = _integer(raw["derivatives"], f"{path}.derivatives", 0, 2)
     return cls(field, **options)
-
-
-def _reference(value: Any, domain: Domain, fields: list[str], params: Mapping[str, float | Unknown],
-               folder: Path) -> tuple[Callable, dict[str, float]]:
-    """``reference``: a data file (its path made absolute in ``value``, for the stored spec), the
-    Cole-Hopf solution of Burgers' equation, or an expression per field; with the true values of
-    unknown parameters (``reference.params``) that an analytic reference reads and a run reports
-    the learned values' errors against."""
-    raw = _mapping(value, "reference", required=("type",))
-    kind = check_choice(raw["type"], "reference.type", ("expression", "burgers_cole_hopf", "file"))
-    truth = _true_params(raw.get("params", {}), params)
-    known = {k: v for k, v in params.items() if not isinstance(v, Unknown)} | truth
-    if kind == "file":
-        raw = _mapping(raw, "reference", ("type", "path", "params"), required=("path",))
-        path = folder / _string(raw["path"], "reference.path")
-        if path.suffix.lower() not in SUFFIXES:
-            raise SpecError("reference.path", f"expected a {', '.join(SUFFIXES)} file, got {raw['path']!r}")
-        if not path.is_file():
-            raise SpecError("reference.path", f"no such file {raw['path']!r} (a relative path starts at the spec's folder)")
-        try:
-            reference = GridReference(path, domain.variables, fields)
-        except ValueError as error:
-            raise SpecError("reference.path", str(error)) from None
-        value["path"] = str(path.resolve())  # the stored spec must find the file from anywhere
-        return reference, truth
-    if kind == "burgers_cole_hopf":
-        raw = _mapping(raw, "reference", ("type", "nu", "params"))
-        if "nu" in raw:
-            nu = _number(raw["nu"], "reference.nu", positive=True)
-        elif "nu" in known:
-            nu = _number(known["nu"], "reference.params.nu" if "nu" in truth else "params.nu", positive=True)
-        else:
-            raise SpecError("reference.nu", "missing: give the viscosity, or declare params.nu (reference.params.nu "
-                                            "when it is unknown)")
-        if sorted(domain.variables) != ["t", "x"] or domain.bounds["x"] != (-1.0, 1.0):
-            raise SpecError("reference.type", "burgers_cole_hopf solves u(x,0) = -sin(pi*x) on the variables "
-                                              "x in [-1, 1] and t; this domain differs")
-        if len(fields) != 1:
-            raise SpecError("reference.type", "burgers_cole_hopf gives one field; this problem has several")
-        return (lambda c: {fields[0]: burgers_cole_hopf(c["x"], c["t"], nu)}), truth
-    raw = _mapping(raw, "reference", ("type", "params") + tuple(fields), required=tuple(fields))
-    unknown = [name for name in params if name not in known]
-    expressions = {}
-    for f in fields:
-        try:
-            expressions[f] = compile_expression(raw[f], domain.variables + list(known), f"reference.{f}")
-        except SpecError as error:
-            read = [name for name in unknown if f"unknown symbol {name!r}" in error.message]
-            if read:
-                raise SpecError(error.path, f"{read[0]!r} is an unknown parameter: give the true value the reference "
-                                            f"uses in reference.params.{read[0]}") from None
-            raise
-
-    def analytic(coordinates: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        env = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in coordinates.items()} | known
-        shape = np.broadcast_shapes(*(np.shape(v) for v in coordinates.values()))
-        return {f: np.broadcast_to(np.asarray(e(env), dtype=np.float64), shape).copy() for f, e in expressions.items()}
-
-    return analytic, truth
-
-
-def _true_params(value: Any, params: Mapping[str, float | Unknown]) -> dict[str, float]:
-    """``reference.params``: the true value of each unknown parameter the reference was made with."""
-    truth = {}
-    for name, number in _mapping(value, "reference.params").items():
-        path = f"reference.params.{name}"
-        if not isinstance(params.get(name), Unknown):
-            raise SpecError(path, f"{name!r} is not an unknown parameter; give true values of the unknowns "
-                                  f"({', '.join(k for k, v in params.items() if isinstance(v, Unknown)) or 'none declared'})")
-        truth[str(name)] = _number(number, path)
-    return truth
