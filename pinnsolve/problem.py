@@ -98,10 +98,6 @@ class Params(Mapping):
         """The tensors that are trained: an unknown's raw tensor, or a tensor that requires grad."""
         return {name: value for name, value in self.tensors().items() if value.requires_grad}
 
-    def known(self) -> dict[str, float]:
-        """The parameters that are not trained, as floats: what a reference may read."""
-        return {name: self.numbers()[name] for name in self if name not in self.trainable()}
-
     def numbers(self, trainable_only: bool = False) -> dict[str, float]:
         """The current value of every parameter (or of the trained ones) as a float."""
         names = self.trainable() if trainable_only else self._values

@@ -175,3 +175,9 @@ def test_observed_points_go_into_training_unsampled():
     with pytest.raises(SpecError, match="training.points: expected one of: pde; got 'data'"):
         build_spec(document | {"training": {"points": {"data": 5}}})
     assert spec.problem.point_sets["data"].sampled is False
+
+
+def test_a_single_unnamed_data_entry_is_called_data_whatever_other_entries_are_named():
+    document = DOCUMENT | {"conditions": [{"type": "data", "from": "reference", "count": 4, "name": "probe"},
+                                          {"type": "data", "from": "reference", "count": 4}]}
+    assert build_spec(document).problem.term_names == ["pde1", "pde2", "probe", "data"]

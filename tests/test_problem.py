@@ -430,7 +430,6 @@ def test_an_unknown_is_read_through_its_parametrisation():
     p = Params({"a": plain, "b": positive, "c": bounded, "k": 3.0})
     assert p.numbers() == pytest.approx({"a": -0.5, "b": 0.2, "c": 0.25, "k": 3.0}, abs=1e-15)
     assert set(p.trainable()) == {"a", "b", "c"} and p.trainable()["b"] is positive.raw
-    assert p.known() == {"k": 3.0}
     # every value of the raw tensor maps inside the constraint, and the value follows the raw tensor
     with torch.no_grad():
         positive.raw.fill_(-50.0)

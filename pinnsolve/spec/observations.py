@@ -32,7 +32,7 @@ def _observations(entries: list[tuple[int, dict]], domain: Domain, fields: list[
     for k, (i, entry) in enumerate(entries):
         path = f"conditions[{i}]"
         name = _string(names[k], f"{path}.name")
-        if k in unnamed and len(entries) > 1:
+        if k in unnamed and len(unnamed) > 1:
             name = f"{DEFAULT_NAME}_{unnamed.index(k) + 1}"
         terms.append(_observation(entry, path, name, domain, fields, reference, folder))
         paths.append(path)
