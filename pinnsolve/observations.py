@@ -14,15 +14,14 @@ h5py and the CSV parser never unpickle or evaluate anything.
 
 import csv
 import functools
-import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 
 from pinnsolve.domain import Domain
+from pinnsolve.references.grid_file import read_arrays
 from pinnsolve.sampling import Sampler
 from pinnsolve.terms import GivenPoints, Term
 
@@ -106,19 +105,13 @@ def read_observations(path: str | Path, variables: list[str], fields: list[str],
 
 
 def _read_columns(path: Path) -> dict[str, np.ndarray]:
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
+    if path.suffix.lower() == ".csv":
+        try:
             columns = _read_csv(path)
-        elif suffix == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                columns = {k: np.asarray(data[k], dtype=np.float64) for k in data.files}
-        else:
-            with h5py.File(path, "r") as h5:
-                columns = {k: np.asarray(h5[k][()], dtype=np.float64) for k in h5 if isinstance(h5[k], h5py.Dataset)}
-    # An empty .npz raises EOFError, a corrupt one zipfile.BadZipFile, a dangling HDF5 link KeyError.
-    except (EOFError, KeyError, OSError, TypeError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"cannot read {path.name!r} as a {suffix} file of numeric columns ({error})") from None
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise ValueError(f"cannot read {path.name!r} as a .csv file of numeric columns ({error})") from None
+    else:
+        columns = read_arrays(path)
     for name, column in columns.items():
         if column.ndim != 1 and not (column.ndim == 2 and column.shape[1] == 1):
             raise ValueError(f"{path.name}: array {name!r} has shape {column.shape}; expected one value per point (n,)")

@@ -56,19 +56,23 @@ class GridReference:
 
 
 def _read(path: Path, names: list[str]) -> dict[str, np.ndarray]:
-    try:
-        if path.suffix.lower() == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                found = {k: np.asarray(data[k], dtype=np.float64) for k in names if k in data.files}
-        else:
-            with h5py.File(path, "r") as h5:
-                found = {k: np.asarray(h5[k][()], dtype=np.float64) for k in names
-                         if k in h5 and isinstance(h5[k], h5py.Dataset)}
-    # An empty .npz raises EOFError, a corrupt one zipfile.BadZipFile, a dangling HDF5 link KeyError.
-    except (EOFError, KeyError, OSError, TypeError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"cannot read {path.name!r} as a {path.suffix} file of numeric arrays ({error})") from None
-    missing = [k for k in names if k not in found]
+    arrays = read_arrays(path)
+    missing = [k for k in names if k not in arrays]
     if missing:
         raise ValueError(f"{path.name} has no array {missing[0]!r}; it needs one per variable and field "
                          f"({', '.join(names)})")
-    return found
+    return {k: arrays[k] for k in names}
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every numeric array of an ``.npz`` file, or every dataset at the root of an HDF5 file, as
+    float64 by name; a ValueError naming the file when it cannot be read so."""
+    try:
+        if path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                return {k: np.asarray(data[k], dtype=np.float64) for k in data.files}
+        with h5py.File(path, "r") as h5:
+            return {k: np.asarray(h5[k][()], dtype=np.float64) for k in h5 if isinstance(h5[k], h5py.Dataset)}
+    # An empty .npz raises EOFError, a corrupt one zipfile.BadZipFile, a dangling HDF5 link KeyError.
+    except (EOFError, KeyError, OSError, TypeError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"cannot read {path.name!r} as a {path.suffix} file of numeric arrays ({error})") from None

@@ -13,7 +13,7 @@ from pinnsolve.domain import Domain
 from pinnsolve.errors import SpecError, check_choice
 from pinnsolve.observations import DEFAULT_NAME, SUFFIXES, Observations, read_observations, synthetic_observations
 from pinnsolve.sampling import SAMPLERS
-from pinnsolve.spec.values import _integer, _list, _mapping, _number, _string
+from pinnsolve.spec.values import _data_file, _integer, _list, _mapping, _number, _string
 
 KEYS = ("type", "name", "field", "fields", "file", "from", "count", "sampler", "noise", "seed")
 MAX_COUNT = 10_000_000
@@ -57,16 +57,11 @@ def _observation(value: dict, path: str, name: str, domain: Domain, fields: list
         for key in ("count", "sampler", "noise", "seed"):
             if key in raw:
                 raise SpecError(f"{path}.{key}", "only observations drawn 'from: reference' take this key")
-        file = folder / _string(raw["file"], f"{path}.file")
-        if file.suffix.lower() not in SUFFIXES:
-            raise SpecError(f"{path}.file", f"expected a {', '.join(SUFFIXES)} file, got {raw['file']!r}")
-        if not file.is_file():
-            raise SpecError(f"{path}.file", f"no such file {raw['file']!r} (a relative path starts at the spec's folder)")
+        file = _data_file(value, "file", f"{path}.file", folder, SUFFIXES)
         try:
             points, values = read_observations(file, domain.variables, fields, observed)
         except ValueError as error:
             raise SpecError(f"{path}.file", str(error)) from None
-        value["file"] = str(file.resolve())  # the stored spec must find the file from anywhere
         where = f"{path}.file"
     else:
         check_choice(raw["from"], f"{path}.from", ("reference",))

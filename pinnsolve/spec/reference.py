@@ -21,7 +21,7 @@ from pinnsolve.problem import Unknown
 from pinnsolve.references import GridReference, allen_cahn, burgers_cole_hopf, schrodinger
 from pinnsolve.references.grid_file import SUFFIXES
 from pinnsolve.references.ode import ode_solution
-from pinnsolve.spec.values import _mapping, _number, _string
+from pinnsolve.spec.values import _data_file, _mapping, _number
 
 # Benchmarks with one fixed setting: the variables and their bounds, and the fields they give.
 BENCHMARKS = {
@@ -42,18 +42,12 @@ def _reference(value: Any, domain: Domain, fields: list[str], params: Mapping[st
     truth = _true_params(raw.get("params", {}), params)
     known = {k: v for k, v in params.items() if not isinstance(v, Unknown)} | truth
     if kind == "file":
-        raw = _mapping(raw, "reference", ("type", "path", "params"), required=("path",))
-        path = folder / _string(raw["path"], "reference.path")
-        if path.suffix.lower() not in SUFFIXES:
-            raise SpecError("reference.path", f"expected a {', '.join(SUFFIXES)} file, got {raw['path']!r}")
-        if not path.is_file():
-            raise SpecError("reference.path", f"no such file {raw['path']!r} (a relative path starts at the spec's folder)")
+        _mapping(raw, "reference", ("type", "path", "params"), required=("path",))
+        path = _data_file(value, "path", "reference.path", folder, SUFFIXES)
         try:
-            reference = GridReference(path, domain.variables, fields)
+            return GridReference(path, domain.variables, fields), truth
         except ValueError as error:
             raise SpecError("reference.path", str(error)) from None
-        value["path"] = str(path.resolve())  # the stored spec must find the file from anywhere
-        return reference, truth
     if kind == "burgers_cole_hopf":
         raw = _mapping(raw, "reference", ("type", "nu", "params"))
         if "nu" in raw:

@@ -7,6 +7,7 @@ against the field the user wrote instead of surfacing as a TypeError deep inside
 import dataclasses
 import inspect
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,3 +134,15 @@ def _flatten(value: Any, path: str = "") -> dict[str, Any]:
     if isinstance(value, list):
         return {k: v for i, item in enumerate(value) for k, v in _flatten(item, f"{path}[{i}]").items()} or {path: []}
     return {path: value}
+
+
+def _data_file(section: dict, key: str, path: str, folder: Path, suffixes: tuple[str, ...]) -> Path:
+    """The existing file ``section[key]`` names, relative to the spec's ``folder``, with one of
+    ``suffixes``. Its absolute path replaces the entry, so the stored spec finds it from anywhere."""
+    file = folder / _string(section[key], path)
+    if file.suffix.lower() not in suffixes:
+        raise SpecError(path, f"expected a {', '.join(suffixes)} file, got {section[key]!r}")
+    if not file.is_file():
+        raise SpecError(path, f"no such file {section[key]!r} (a relative path starts at the spec's folder)")
+    section[key] = str(file.resolve())
+    return file
