@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from pinnsolve.causal import CausalWeighting
 from pinnsolve.errors import check_choice
 from pinnsolve.problem import Problem
 
@@ -42,6 +43,7 @@ class TrainingConfig:
     sampler: str = "sobol"
     resample_every: int = 0      # 0: keep the first points
     adaptive: AdaptiveSampling | None = None  # how interior points are resampled; None: quasi-random
+    causal: CausalWeighting | None = None  # time-causal weights on the interior residuals; None: plain mean
     seed: int = 0
     log_every: int = 100
     schedule: dict | None = None  # {"type": "exponential" | "cosine" | "plateau", ...options}
@@ -53,8 +55,11 @@ class TrainingConfig:
     dtype: str = "float32"
 
 
-def check_point_counts(config: TrainingConfig, problem: Problem) -> None:
-    """Point counts may be given for the sampled point sets only (``"pde"`` and each condition)."""
+def check_training(config: TrainingConfig, problem: Problem) -> None:
+    """Point counts may be given for the sampled point sets only (``"pde"`` and each condition), and
+    causal weighting needs a time variable of the problem's."""
+    if config.causal is not None:
+        check_choice(config.causal.variable, "training.causal.variable", problem.domain.variables)
     sampled = [name for name, source in problem.point_sets.items() if source.sampled]
     for path, counts in (("training.points", config.points), ("training.lbfgs.points", config.lbfgs.points)):
         for name in counts:

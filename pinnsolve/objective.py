@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pinnsolve.causal import CausalWeighting
 from pinnsolve.derivatives import Fields
 from pinnsolve.problem import Params, Problem
 from pinnsolve.terms import INTERIOR, PointSet, Term
@@ -65,14 +66,20 @@ class Step:
 
 
 class Objective:
-    """The loss terms of ``problem`` evaluated with ``network``."""
+    """The loss terms of ``problem`` evaluated with ``network``; interior terms reduced with
+    ``causal`` weights in time when given (:mod:`pinnsolve.causal`)."""
 
-    def __init__(self, problem: Problem, network: torch.nn.Module):
+    def __init__(self, problem: Problem, network: torch.nn.Module, causal: CausalWeighting | None = None):
         self.problem = problem
         self.network = network
         self.terms = list(problem.terms)
         self.parameters = trainable(network, problem.params)
         self.constant: list[str] = []  # terms left out by leave_out_constant_terms
+        self.causal = causal
+        if causal is not None:
+            self.time_index = problem.domain.index(causal.variable)
+            self.time_range = problem.domain.bounds[causal.variable]
+        self.causal_weights: dict[str, float] = {}  # the smallest causal weight of each interior term, last evaluated
 
     def leave_out_constant_terms(self, batches: Mapping[str, PointSet]) -> None:
         """Leave out the condition terms that no trainable tensor can change: those an output
@@ -109,7 +116,14 @@ class Objective:
             yield term, term.residual(fields[term.point_set], self.problem.params)
 
     def losses(self, batches: Mapping[str, PointSet]) -> dict[str, torch.Tensor]:
-        return {term.name: term.reduction(residual) for term, residual in self.residuals(batches, self.terms)}
+        losses = {}
+        for term, residual in self.residuals(batches, self.terms):
+            if self.causal is not None and term.point_set == INTERIOR:
+                t = batches[INTERIOR].points[:, self.time_index]
+                losses[term.name], self.causal_weights[term.name] = self.causal.reduce(residual, t, *self.time_range)
+            else:
+                losses[term.name] = term.reduction(residual)
+        return losses
 
     def step(self, batches: Mapping[str, PointSet], weigh: Weigh) -> Step:
         """Losses, weights from ``weigh(losses, gradient_context)``, the weighted total, and its

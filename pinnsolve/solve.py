@@ -40,9 +40,16 @@ def default_axes(problem: Problem) -> dict[str, np.ndarray]:
 
 def build_model(problem: Problem, options: Mapping | None = None) -> torch.nn.Module:
     """The network family and options by name (``{"type": "mlp", "width": 32, ...}``), with an
-    optional ``output_transform`` (hard constraints, see :mod:`pinnsolve.nets.transform`)."""
+    optional ``output_transform`` (hard constraints, see :mod:`pinnsolve.nets.transform`) and
+    ``periodic`` given by variable name (``{"x": 4}``: see :mod:`pinnsolve.nets.features`)."""
     config = DEFAULT_NETWORK | dict(options or {}) | {
         "lower": problem.domain.lower.tolist(), "upper": problem.domain.upper.tolist(), "outputs": len(problem.fields)}
+    if isinstance(config.get("periodic"), Mapping):  # harmonics by variable name -> per input
+        unknown = set(config["periodic"]) - set(problem.domain.variables)
+        if unknown:
+            raise ValueError(f"periodic: no variable named {sorted(unknown)[0]!r}; variables are "
+                             f"{', '.join(problem.domain.variables)}")
+        config["periodic"] = [config["periodic"].get(v, 0) for v in problem.domain.variables]
     if config.get("output_transform"):
         config |= {"fields": problem.fields, "variables": problem.domain.variables, "params": problem.params}
     return build_network(config)

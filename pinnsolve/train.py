@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from pinnsolve.checkpoint import save_checkpoint
-from pinnsolve.config import DEFAULT_CONDITION_POINTS, DEFAULT_PDE_POINTS, DTYPES, TrainingConfig, check_point_counts
+from pinnsolve.config import DEFAULT_CONDITION_POINTS, DEFAULT_PDE_POINTS, DTYPES, TrainingConfig, check_training
 from pinnsolve.nets.monitor import weight_summary
 from pinnsolve.objective import NonFiniteLoss, Objective, Step, Weigh, load_trained_state, move, trained_state
 from pinnsolve.optim.schedules import build_schedule
@@ -100,10 +100,10 @@ class Trainer:
 
     def __init__(self, problem: Problem, network: torch.nn.Module, optimizer: torch.optim.Optimizer,
                  config: TrainingConfig, weighting: Weighting | None = None, context: RunContext | None = None):
-        check_point_counts(config, problem)
+        check_training(config, problem)
         self.problem = problem
         self.network = network
-        self.objective = Objective(problem, network)
+        self.objective = Objective(problem, network, config.causal)
         self.optimizer = optimizer
         self.config = config
         self.weighting = weighting or Fixed()
@@ -293,6 +293,7 @@ class Trainer:
                "total": float(total.detach())}
         row |= {f"loss/{name}": float(losses[name].detach()) if name in losses else 0.0 for name in self.problem.term_names}
         row |= {f"weight/{name}": float(self.weights[name]) for name in losses}
+        row |= {f"causal/{name}": weight for name, weight in self.objective.causal_weights.items()}
         row |= {f"param/{name}": value for name, value in self.problem.params.numbers(trainable_only=True).items()}
         row |= weight_summary(self.network)
         if self.context.monitor is not None:

@@ -1,7 +1,7 @@
-"""Fully connected network: input stage (scaling, optional Fourier features), ``depth`` hidden
-layers of ``width`` units, linear output."""
+"""Fully connected network: input stage (scaling, optional periodic and Fourier-feature
+embeddings), ``depth`` hidden layers of ``width`` units, linear output."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
@@ -12,11 +12,12 @@ from pinnsolve.nets.features import input_stage
 
 class MLP(nn.Module):
     def __init__(self, lower, upper, outputs: int, width: int = 32, depth: int = 4,
-                 activation: str = "tanh", init: str = "xavier", fourier_features: Mapping | None = None):
+                 activation: str = "tanh", init: str = "xavier", fourier_features: Mapping | None = None,
+                 periodic: Sequence[int] | None = None):
         super().__init__()
         if width < 1 or depth < 1 or outputs < 1:
             raise ValueError("width, depth and outputs must be at least 1")
-        stage, features, stage_config = input_stage(lower, upper, fourier_features)
+        stage, features, stage_config = input_stage(lower, upper, fourier_features, periodic)
         self.config = {"type": "mlp", **stage_config, "outputs": outputs, "width": width, "depth": depth,
                        "activation": activation, "init": init}
         sizes = [features] + [width] * depth

@@ -11,7 +11,7 @@ weight adjustment", arXiv:2408.09958) trains one scalar w per block, so each blo
 of its input to pass on; the reference design starts at w = 0 (``skip_init``).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
@@ -43,11 +43,12 @@ class _Residual(nn.Module):
     """The network both families share; ``skip_init`` None makes it a ResNet."""
 
     def __init__(self, lower, upper, outputs: int, width: int, blocks: int, layers_per_block: int,
-                 activation: str, init: str, fourier_features: Mapping | None, skip_init: float | None):
+                 activation: str, init: str, fourier_features: Mapping | None,
+                 periodic: Sequence[int] | None, skip_init: float | None):
         super().__init__()
         if min(outputs, width, blocks, layers_per_block) < 1:
             raise ValueError("width, blocks, layers_per_block and outputs must be at least 1")
-        stage, features, stage_config = input_stage(lower, upper, fourier_features)
+        stage, features, stage_config = input_stage(lower, upper, fourier_features, periodic)
         self.config = {"type": "resnet" if skip_init is None else "adaresnet", **stage_config, "outputs": outputs,
                        "width": width, "blocks": blocks, "layers_per_block": layers_per_block,
                        "activation": activation, "init": init}
@@ -67,17 +68,18 @@ class _Residual(nn.Module):
 
 class ResNet(_Residual):
     def __init__(self, lower, upper, outputs: int, width: int = 32, blocks: int = 2, layers_per_block: int = 2,
-                 activation: str = "tanh", init: str = "xavier", fourier_features: Mapping | None = None):
+                 activation: str = "tanh", init: str = "xavier", fourier_features: Mapping | None = None,
+                 periodic: Sequence[int] | None = None):
         super().__init__(lower, upper, outputs, width, blocks, layers_per_block, activation, init, fourier_features,
-                         skip_init=None)
+                         periodic, skip_init=None)
 
 
 class AdaResNet(_Residual):
     def __init__(self, lower, upper, outputs: int, width: int = 32, blocks: int = 2, layers_per_block: int = 2,
                  activation: str = "tanh", init: str = "xavier", fourier_features: Mapping | None = None,
-                 skip_init: float = 0.0):
+                 periodic: Sequence[int] | None = None, skip_init: float = 0.0):
         super().__init__(lower, upper, outputs, width, blocks, layers_per_block, activation, init, fourier_features,
-                         skip_init=float(skip_init))
+                         periodic, skip_init=float(skip_init))
 
     def skip_weights(self) -> list[float]:
         """The current skip weight w of each block, first to last, for monitoring."""

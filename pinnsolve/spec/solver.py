@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pinnsolve.causal import CausalWeighting
 from pinnsolve.domain import Domain
 from pinnsolve.errors import SpecError, check_choice, describe
 from pinnsolve.expressions import compile_expression
@@ -23,14 +24,15 @@ from pinnsolve.sampling import SAMPLERS
 from pinnsolve.solve import DEFAULT_NETWORK, DEFAULT_OPTIMIZER, default_axis_points
 from pinnsolve.spec.values import _bool, _integer, _mapping, _number, _option, _string
 from pinnsolve.tensorboard_log import tensorboard_available
-from pinnsolve.config import DTYPES, AdaptiveSampling, LBFGSConfig, TrainingConfig, check_point_counts
+from pinnsolve.config import DTYPES, AdaptiveSampling, LBFGSConfig, TrainingConfig, check_training
 from pinnsolve.train import EarlyStopping
 from pinnsolve.weighting import WEIGHTINGS, Fixed, GradNormAnnealing, Weighting
 
 
 def _network(value: Any, problem: Problem) -> dict:
     raw = _mapping(value, "network", ("type", "width", "depth", "blocks", "layers_per_block", "skip_init",
-                                      "activation", "init", "fourier_features", "output_transform"))
+                                      "activation", "init", "periodic", "fourier_features",
+                                      "output_transform"))
     kind = check_choice(raw.get("type", DEFAULT_NETWORK["type"]), "network.type", NETWORKS)
     # Options of some families only: another family would ignore them silently, so refuse them.
     only = {"depth": ("mlp",), "blocks": ("resnet", "adaresnet"), "layers_per_block": ("resnet", "adaresnet"),
@@ -53,6 +55,11 @@ def _network(value: Any, problem: Problem) -> dict:
         features = _mapping(raw["fourier_features"], path, ("count", "scale"), required=("count", "scale"))
         network["fourier_features"] = {"count": _integer(features["count"], f"{path}.count", 1, 4096),
                                        "scale": _number(features["scale"], f"{path}.scale", positive=True)}
+    if raw.get("periodic") is not None:
+        harmonics = _mapping(raw["periodic"], "network.periodic")
+        for variable, count in harmonics.items():
+            check_choice(variable, "network.periodic", problem.domain.variables)
+        network["periodic"] = {v: _integer(k, f"network.periodic.{v}", 1, 256) for v, k in harmonics.items()}
     if raw.get("output_transform") is not None:
         transforms = _mapping(raw["output_transform"], "network.output_transform")
         symbols = problem.fields + problem.domain.variables + list(problem.params)
@@ -138,7 +145,7 @@ def _weighting(value: Any, problem: Problem) -> Weighting:
 
 
 def _points(value: Any, path: str) -> dict[str, int]:
-    """Point counts by point-set name; the names are checked by the trainer's own check_point_counts."""
+    """Point counts by point-set name; the names are checked by the trainer's own check_training."""
     points = _mapping(value, path)
     for name, count in points.items():
         _integer(count, f"{path}.{name}", 1, 10_000_000)
@@ -160,8 +167,8 @@ def _schedule(value: Any, iterations: int) -> dict:
 
 
 def _training(value: Any, problem: Problem) -> TrainingConfig:
-    raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "adaptive", "seed",
-                                       "log_every", "schedule", "clip_grad_norm", "early_stopping", "lbfgs",
+    raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "adaptive", "causal",
+                                       "seed", "log_every", "schedule", "clip_grad_norm", "early_stopping", "lbfgs",
                                        "checkpoint_every", "device", "dtype"))
     iterations = _integer(_option(raw, "iterations", TrainingConfig), "training.iterations", 0, 10**9)
     schedule = _schedule(raw["schedule"], iterations) if raw.get("schedule") is not None else None
@@ -181,6 +188,13 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
             c=_number(_option(given, "c", AdaptiveSampling), "training.adaptive.c", non_negative=True),
             candidates=_integer(_option(given, "candidates", AdaptiveSampling), "training.adaptive.candidates",
                                 1, 10_000_000))
+    causal = None
+    if raw.get("causal") is not None:
+        given = _mapping(raw["causal"], "training.causal", ("epsilon", "bins", "variable"))
+        causal = CausalWeighting(
+            epsilon=_number(_option(given, "epsilon", CausalWeighting), "training.causal.epsilon", positive=True),
+            bins=_integer(_option(given, "bins", CausalWeighting), "training.causal.bins", 2, 100_000),
+            variable=_string(_option(given, "variable", CausalWeighting), "training.causal.variable"))
     device = _string(_option(raw, "device", TrainingConfig), "training.device")
     if device.split(":")[0] not in ("cpu", "cuda"):
         raise SpecError("training.device", f"expected 'cpu' or 'cuda' (optionally 'cuda:N'), got {device!r}")
@@ -192,6 +206,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         sampler=check_choice(_option(raw, "sampler", TrainingConfig), "training.sampler", SAMPLERS),
         resample_every=_integer(_option(raw, "resample_every", TrainingConfig), "training.resample_every", 0, 10**9),
         adaptive=adaptive,
+        causal=causal,
         seed=_integer(_option(raw, "seed", TrainingConfig), "training.seed", 0, 2**32 - 1),
         log_every=_integer(_option(raw, "log_every", TrainingConfig), "training.log_every", 1, 10**9),
         schedule=schedule,
@@ -210,7 +225,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         device=device,
         dtype=check_choice(_option(raw, "dtype", TrainingConfig), "training.dtype", DTYPES),
     )
-    check_point_counts(config, problem)  # the names: the trainer's own check
+    check_training(config, problem)  # names of point sets and variables: the trainer's own check
     return config
 
 
