@@ -23,7 +23,7 @@ SPEC = Path(__file__).resolve().parent.parent / "problems" / "burgers.yaml"
 
 
 def timed_run(adan: int, lbfgs: int, every: int, checkpoint: Path | None):
-    spec = load_spec(SPEC, {"training.iterations": adan, "training.lbfgs.iterations": lbfgs,
+    spec = load_spec(SPEC, {"training.iterations": adan, "training.polish.iterations": lbfgs,
                             "training.checkpoint_every": every})
     started = time.perf_counter()
     result = solve(spec.problem, spec.network, spec.optimizer, spec.weighting, spec.training, spec.axes,

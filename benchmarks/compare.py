@@ -31,9 +31,9 @@ TARGET = 1e-2
 
 # The budget: shortened schedules of the bundled specs, so that 9 runs take minutes, not an hour.
 BUDGETS = {
-    "burgers": {"training.iterations": 2000, "training.lbfgs.iterations": 1000, "training.log_every": 50},
-    "helmholtz": {"training.iterations": 10000, "training.lbfgs.iterations": 1000, "training.log_every": 100},
-    "burgers_inverse": {"training.iterations": 1000, "training.lbfgs.iterations": 1500, "training.log_every": 50},
+    "burgers": {"training.iterations": 2000, "training.polish.iterations": 1000, "training.log_every": 50},
+    "helmholtz": {"training.iterations": 10000, "training.polish.iterations": 1000, "training.log_every": 100},
+    "burgers_inverse": {"training.iterations": 1000, "training.polish.iterations": 1500, "training.log_every": 50},
 }
 
 # Equal parameter counts: an input layer and 8 hidden layers of 20 (Burgers), an input layer and 2

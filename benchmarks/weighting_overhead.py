@@ -26,7 +26,7 @@ SPEC = Path(__file__).resolve().parent.parent / "problems" / "burgers.yaml"
 
 def step_time(weighting, steps: int) -> float:
     spec = load_spec(SPEC, {"network.output_transform": None, "training.iterations": steps,
-                            "training.log_every": steps, "training.lbfgs.iterations": 0})
+                            "training.log_every": steps, "training.polish.iterations": 0})
     torch.manual_seed(0)
     network = build_model(spec.problem, spec.network)
     optimizer = build_optimizer("adan", network.parameters(), lr=1e-3)

@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 from pinnsolve.causal import CausalWeighting  # noqa: E402
-from pinnsolve.config import AdaptiveSampling, LBFGSConfig, TrainingConfig  # noqa: E402
+from pinnsolve.config import AdaptiveSampling, PolishConfig, TrainingConfig  # noqa: E402
 from pinnsolve.domain import Domain  # noqa: E402
 from pinnsolve.errors import SpecError  # noqa: E402
 from pinnsolve.observations import Observations  # noqa: E402
@@ -13,6 +13,6 @@ from pinnsolve.solve import solve  # noqa: E402
 from pinnsolve.terms import GivenPoints, Interior, Term  # noqa: E402
 from pinnsolve.train import TrainingDiverged, TrainingInterrupted, TrainingStopped  # noqa: E402
 
-__all__ = ["AdaptiveSampling", "CausalWeighting", "Dirichlet", "Domain", "GivenPoints", "Initial", "Interior", "LBFGSConfig", "Neumann",
-           "Observations", "Periodic", "Problem", "Result", "SpecError", "Term", "TrainingConfig", "TrainingDiverged", "TrainingInterrupted",
+__all__ = ["AdaptiveSampling", "CausalWeighting", "Dirichlet", "Domain", "GivenPoints", "Initial", "Interior", "Neumann",
+           "Observations", "Periodic", "PolishConfig", "Problem", "Result", "SpecError", "Term", "TrainingConfig", "TrainingDiverged", "TrainingInterrupted",
            "TrainingStopped", "Unknown", "__version__", "load_result", "solve"]

@@ -14,7 +14,7 @@ import torch
 
 from pinnsolve.files import write_atomically
 
-FORMAT = 2  # bumped when the layout changes; an older file is refused rather than misread
+FORMAT = 3  # bumped when the layout changes; an older file is refused rather than misread
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any], spec: str = "") -> Path:

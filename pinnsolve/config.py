@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import torch
 
 from pinnsolve.causal import CausalWeighting
-from pinnsolve.errors import check_choice
+from pinnsolve.errors import SpecError, check_choice
 from pinnsolve.problem import Problem
 
 DEFAULT_PDE_POINTS = 4096
@@ -27,13 +27,22 @@ class AdaptiveSampling:
     candidates: int = 65536
 
 
+POLISH_TYPES = ("lbfgs", "bfgs", "ssbfgs", "ssbroyden", "lm", "natural_gradient")
+
+
 @dataclass
-class LBFGSConfig:
+class PolishConfig:
+    """The second phase: a method that uses curvature, with the loss weights frozen."""
+
+    type: str = "lbfgs"          # one of POLISH_TYPES
     iterations: int = 0          # 0: no polish phase
-    dtype: str = "auto"          # "auto": the first phase's dtype, promoted to float64 when float32 stalls
-    history: int = 50
+    # "auto": lbfgs starts in the first phase's dtype and is promoted to float64 when float32
+    # stalls; the dense and Gauss–Newton methods run in float64
+    dtype: str = "auto"
+    history: int = 50            # lbfgs: curvature pairs kept
+    damping: float | None = None  # lm: λ's start (1e-3); natural_gradient: ε (1e-10); × mean diag(JᵀJ)
     points: dict[str, int] = field(default_factory=dict)  # per term; defaults to the first phase's
-    resample_every: int = 0      # 0: one point set; else new points (and a fresh L-BFGS) this often
+    resample_every: int = 0      # 0: one point set; else new points this often
 
 
 @dataclass
@@ -49,18 +58,23 @@ class TrainingConfig:
     schedule: dict | None = None  # {"type": "exponential" | "cosine" | "plateau", ...options}
     clip_grad_norm: float = 0.0   # 0: no clipping
     early_stopping: dict | None = None  # {"patience": steps, "min_delta": relative improvement}
-    lbfgs: LBFGSConfig = field(default_factory=LBFGSConfig)
+    polish: PolishConfig = field(default_factory=PolishConfig)
     checkpoint_every: int = 1000  # steps between checkpoints, when the run has a checkpoint file; 0: only at the end
     device: str = "cpu"
     dtype: str = "float32"
 
 
 def check_training(config: TrainingConfig, problem: Problem) -> None:
-    """Point counts may be given for the sampled point sets only (``"pde"`` and each condition), and
-    causal weighting needs a time variable of the problem's."""
+    """Point counts may be given for the sampled point sets only (``"pde"`` and each condition),
+    causal weighting needs a time variable of the problem's, and the Gauss–Newton polishes the
+    plain mean-square loss."""
+    check_choice(config.polish.type, "training.polish.type", POLISH_TYPES)
     if config.causal is not None:
         check_choice(config.causal.variable, "training.causal.variable", problem.domain.variables)
+        if config.polish.type in ("lm", "natural_gradient") and config.polish.iterations > 0:
+            raise SpecError("training.polish.type", f"{config.polish.type} needs the plain mean-square loss; "
+                                                    "training.causal weights it in time: use type ssbroyden")
     sampled = [name for name, source in problem.point_sets.items() if source.sampled]
-    for path, counts in (("training.points", config.points), ("training.lbfgs.points", config.lbfgs.points)):
+    for path, counts in (("training.points", config.points), ("training.polish.points", config.polish.points)):
         for name in counts:
             check_choice(name, path, sampled)

@@ -6,6 +6,7 @@ it is what data-parallel training (an all-reduce of the gradients) and mini-batc
 logging, checkpoints and stopping live in the loop around it (:mod:`pinnsolve.train`).
 """
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ import torch
 from pinnsolve.causal import CausalWeighting
 from pinnsolve.derivatives import Fields
 from pinnsolve.problem import Params, Problem
-from pinnsolve.terms import INTERIOR, PointSet, Term
+from pinnsolve.terms import INTERIOR, PointSet, Term, mean_square
 from pinnsolve.weighting import GradientContext
 
 Weigh = Callable[[Mapping[str, torch.Tensor], GradientContext], Mapping[str, float]]
@@ -138,6 +139,33 @@ class Objective:
             parameter.grad = None
         total.backward()
         return Step(losses, weights, total, [p.grad for p in self.parameters])
+
+    def residual_blocks(self, batches: Mapping[str, PointSet], weights: Mapping[str, float],
+                        size: int = 32) -> Iterator[torch.Tensor]:
+        """The weighted residual vector r, for which Σ weight·loss = ‖r‖², in pieces of about ``size``
+        values: each term's residuals scaled by √(weight / N), N the number of its residual values,
+        the terms on one point set together, a few points at a time (what Gauss–Newton methods
+        differentiate one piece at a time). Needs plain mean-square terms (no causal weighting)."""
+        if self.causal is not None or any(term.reduction is not mean_square for term in self.terms):
+            raise ValueError("the residual vector needs plain mean-square loss terms, without causal weighting")
+        by_set: dict[str, list[Term]] = {}
+        for term in self.terms:
+            if weights[term.name] > 0:
+                by_set.setdefault(term.point_set, []).append(term)
+        for name, terms in by_set.items():
+            points, scales, start, step = batches[name], {}, 0, 1
+            while start < len(points):
+                part = points.rows(start, start + step)
+                pieces = []
+                for term, residual in self.residuals({name: part}, terms):
+                    if term.name not in scales:  # the first point tells how many values a point has
+                        per_point = residual.numel() // len(part)
+                        scales[term.name] = math.sqrt(weights[term.name] / (per_point * len(points)))
+                    pieces.append(scales[term.name] * residual.reshape(-1))
+                block = torch.cat(pieces)
+                yield block
+                start += len(part)
+                step = max(1, size * len(part) // len(block))
 
     def residual_magnitude(self, points: np.ndarray, dtype: torch.dtype, device: torch.device,
                            chunk: int = 16384) -> np.ndarray:

@@ -36,6 +36,11 @@ class PointSet:
         """The same set with ``convert`` applied to every array (to a tensor, a dtype or a device)."""
         return PointSet(convert(self.points), {name: convert(values) for name, values in self.data.items()})
 
+    def rows(self, start: int, stop: int) -> "PointSet":
+        """Points ``start`` to ``stop`` (pairs kept together) with their data."""
+        part = lambda a: a[..., start:stop, :]  # noqa: E731
+        return PointSet(part(self.points), {name: part(values) for name, values in self.data.items()})
+
     def state_dict(self) -> dict[str, Any]:
         return {"points": self.points, "data": dict(self.data)}
 

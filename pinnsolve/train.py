@@ -2,19 +2,21 @@
 
 Two phases. The first runs a first-order optimizer (Adan by default) for ``iterations`` steps with
 optional resampling, learning-rate schedule, gradient clipping and early stopping. The optional
-second phase polishes with L-BFGS (strong-Wolfe line search). torch's L-BFGS gives up when a line
-search makes no progress; here it is restarted with a fresh curvature history instead. Near the
-minimum of a PINN loss the decrease a step can make falls below float32 rounding, and the line
-search fails again right after a restart: with ``dtype: auto`` (the default) the polish then
-continues in float64, which costs about twice as much per iteration, so it is paid only once
-float32 is exhausted. If float64 stalls too, the polish ends early: nothing more can be gained.
+second phase polishes with a method that uses curvature (:mod:`pinnsolve.polish`: L-BFGS, dense
+self-scaled quasi-Newton, Levenberg–Marquardt, energy natural gradient), the loss weights frozen.
+When an iteration can make no progress (a line search finds no decrease) the method is restarted
+with fresh curvature. Near the minimum of a PINN loss the decrease a step can make falls below
+float32 rounding, and the restart stalls again: with ``dtype: auto`` L-BFGS then continues in
+float64, which costs about twice as much per iteration, so it is paid only once float32 is
+exhausted (the other methods start in float64). If float64 stalls too, the polish ends early:
+nothing more can be gained.
 """
 
 import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from pinnsolve.config import DEFAULT_CONDITION_POINTS, DEFAULT_PDE_POINTS, DTYPE
 from pinnsolve.nets.monitor import weight_summary
 from pinnsolve.objective import NonFiniteLoss, Objective, Step, Weigh, load_trained_state, move, trained_state
 from pinnsolve.optim.schedules import build_schedule
+from pinnsolve.polish import PolishState, build_polisher, check_polish
 from pinnsolve.problem import Problem
 from pinnsolve.sampling import Sampler
 from pinnsolve.terms import INTERIOR, PointSet
@@ -80,7 +83,7 @@ class RunContext:
     the complete state of the run (:meth:`Trainer.state_dict`) is written there every
     ``checkpoint_every`` steps and at the end, with ``spec`` (the resolved spec text, to check what a
     resume continues). Setting ``stop`` (e.g. from a signal handler) ends the run at the next step
-    boundary (first phase) or log chunk (L-BFGS) with a checkpoint, raising :class:`TrainingInterrupted`.
+    boundary (first phase) or log chunk (polish) with a checkpoint, raising :class:`TrainingInterrupted`.
     """
 
     monitor: Callable[[], Mapping[str, float]] | None = None
@@ -120,13 +123,14 @@ class Trainer:
         self.objective.leave_out_constant_terms(self._tensors(
             {name: source.sample(probe, problem.domain, CONSTANT_TERM_PROBE)
              for name, source in problem.point_sets.items() if name != INTERIOR}))
+        check_polish(config.polish, sum(p.numel() for p in self.objective.parameters), self.objective.terms)
         self.step = 0
-        self.phase = "first"  # then "lbfgs", then "done"
+        self.phase = "first"  # then "polish", then "done"
         self.batches: dict[str, PointSet] | None = None
         self.schedule = build_schedule(config.schedule["type"], optimizer, config.iterations,
                                        **{k: v for k, v in config.schedule.items() if k != "type"}) if config.schedule else None
         self.stopper = EarlyStopping(**config.early_stopping) if config.early_stopping else None
-        self.lbfgs = _LBFGSState()
+        self.polish = PolishState()
         self._elapsed = 0.0    # training seconds before this resume (a resumed run continues the clock)
         self._started = 0.0
         self._checkpointed = 0  # step of the last checkpoint
@@ -184,11 +188,11 @@ class Trainer:
         self._checkpointed = self.step
         if self.phase == "first":
             self._first_order_phase()
-            self.phase = "lbfgs"
-        if self.phase == "lbfgs" and self.config.lbfgs.iterations > 0:
-            if self.lbfgs.optimizer is None:
-                self._begin_lbfgs()
-            self._lbfgs_phase()
+            self.phase = "polish"
+        if self.phase == "polish" and self.config.polish.iterations > 0:
+            if self.polish.optimizer is None:
+                self._begin_polish()
+            self._polish_phase()
         self.phase = "done"
         if self.context.checkpoint is not None:
             self.save_checkpoint()  # a finished run can still be continued with more iterations
@@ -226,52 +230,52 @@ class Trainer:
             if stop:
                 break
 
-    def _begin_lbfgs(self) -> None:
-        config = self.config.lbfgs
-        if config.dtype != "auto":  # "auto" starts in the first phase's precision
+    def _begin_polish(self) -> None:
+        config = self.config.polish
+        if config.dtype != "auto":
             self.dtype = DTYPES[config.dtype]
+        elif config.type != "lbfgs":  # "auto": L-BFGS starts in the first phase's precision
+            self.dtype = torch.float64
         move(self.network, self.problem.params, dtype=self.dtype)
         self.batches = self.sample(config.points or self.config.points)
         if self.step == 0:  # no first phase: let the weighting see the losses once
             losses = self.objective.losses(self.batches)
             self.weights = self.weighting(losses, 0, GradientContext(losses, self.objective.parameters))
-        # L-BFGS needs one fixed objective: the weights are frozen
-        self.lbfgs = _LBFGSState(self._new_lbfgs(), dict(self.weights), start=self.step)
+        # a second-order method needs one fixed objective: the weights are frozen
+        self.polish = PolishState(self._new_polisher(), dict(self.weights), start=self.step)
 
-    def _lbfgs_phase(self) -> None:
-        config, state = self.config.lbfgs, self.lbfgs
-        last: dict[str, torch.Tensor] = {}
+    def _polish_phase(self) -> None:
+        config, state = self.config.polish, self.polish
 
         def closure():
-            step = self._step(lambda losses, context: state.weights)
-            last.update(step.losses, total=step.total.detach())
-            return step.total
+            return self._step(lambda losses, context: state.weights).total
 
         end = state.start + config.iterations
         while self.step < end:
             self._boundary()
             if config.resample_every and state.since_sampled >= config.resample_every:
                 self.batches, state.since_sampled = self.sample(config.points or self.config.points), 0
-                state.optimizer = self._new_lbfgs()  # the curvature pairs belong to the old objective
+                if isinstance(state.optimizer, torch.optim.LBFGS):  # its curvature pairs belong to the old objective
+                    state.optimizer = self._new_polisher()
+                else:  # a dense or Gauss–Newton method carries its curvature (or damping) over
+                    state.optimizer.forget_objective()
             chunk = min(self.config.log_every, end - self.step)
             if config.resample_every:
                 chunk = min(chunk, config.resample_every - state.since_sampled)
-            # A generous evaluation budget, so a chunk ends on its iteration count unless L-BFGS stalls.
+            # A generous evaluation budget, so a chunk ends on its iteration count unless the method stalls.
             state.optimizer.param_groups[0].update(max_iter=chunk, max_eval=10 * chunk)
-            optimizer_state = state.optimizer.state[state.optimizer.param_groups[0]["params"][0]]
-            before = optimizer_state.get("n_iter", 0)
+            before = state.iterations()
             state.optimizer.step(closure)
-            done = optimizer_state["n_iter"] - before
+            done = state.iterations() - before
             self.step += done
             state.since_sampled += done
-            total = last.pop("total")
-            self._log(last, total, state.optimizer)
+            self._log(*self._weighted_losses(state.weights), state.optimizer)
             if done == chunk:
                 state.stalls = 0
                 continue
-            # The line search found no decrease. Once: restart from steepest descent with a fresh
-            # curvature history. Twice in a row: float32 rounding hides the remaining decrease, so
-            # continue in float64 ("auto"), or stop where the precision is exhausted.
+            # No progress. Once: restart with fresh curvature. Twice in a row: float32 rounding
+            # hides the remaining decrease, so continue in float64 ("auto"), or stop where the
+            # precision is exhausted.
             state.stalls += 1
             if state.stalls >= 2:
                 if self.dtype == torch.float64 or config.dtype != "auto":
@@ -279,13 +283,17 @@ class Trainer:
                 self.dtype, state.stalls = torch.float64, 0
                 move(self.network, self.problem.params, dtype=self.dtype)
                 self.batches = {name: points.map(lambda t: t.to(self.dtype)) for name, points in self.batches.items()}
-            state.optimizer = self._new_lbfgs()
+            state.optimizer = self._new_polisher()
 
-    def _new_lbfgs(self) -> torch.optim.LBFGS:
-        # Zero tolerances: torch's defaults (1e-7, 1e-9) end the polish long before convergence.
-        return torch.optim.LBFGS(self.objective.parameters, lr=1.0, max_iter=self.config.log_every,
-                                 history_size=self.config.lbfgs.history, tolerance_grad=0.0,
-                                 tolerance_change=0.0, line_search_fn="strong_wolfe")
+    def _new_polisher(self) -> torch.optim.Optimizer:
+        return build_polisher(self.config.polish, self.objective.parameters, self.config.log_every,
+                              lambda: self.objective.residual_blocks(self.batches, self.polish.weights),
+                              lambda: float(self._weighted_losses(self.polish.weights)[1]))
+
+    def _weighted_losses(self, weights: Mapping[str, float]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """The losses at the current parameters and their weighted total, without a gradient."""
+        losses = {name: loss.detach() for name, loss in self.objective.losses(self.batches).items()}
+        return losses, sum(weights[name] * loss for name, loss in losses.items())
 
     def _log(self, losses: Mapping[str, torch.Tensor], total: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
         row = {"step": self.step, "time": time.perf_counter() - self._started,
@@ -301,14 +309,13 @@ class Trainer:
         self.history.log(**row)
         self._last_good = self._snapshot()  # what a divergence falls back to: the state this row describes
         if self.context.progress is not None:
-            self.context.progress(self.step, self.config.iterations + self.config.lbfgs.iterations, row)
+            self.context.progress(self.step, self.config.iterations + self.config.polish.iterations, row)
 
     # -- checkpoints ---------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
         """Everything the run depends on, as tensors and plain data (loadable with
         ``torch.load(weights_only=True)``)."""
-        lbfgs = self.lbfgs
         return {
             "step": self.step, "phase": self.phase, "dtype": str(self.dtype).removeprefix("torch."),
             "elapsed": time.perf_counter() - self._started if self._started else self._elapsed,
@@ -322,9 +329,7 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "batches": None if self.batches is None else {name: points.state_dict() for name, points in self.batches.items()},
             "history": self.history.rows,
-            "lbfgs": None if lbfgs.optimizer is None else {
-                "optimizer": lbfgs.optimizer.state_dict(), "weights": lbfgs.weights, "start": lbfgs.start,
-                "stalls": lbfgs.stalls, "since_sampled": lbfgs.since_sampled},
+            "polish": None if self.polish.optimizer is None else self.polish.state_dict(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -347,31 +352,17 @@ class Trainer:
             name: PointSet.from_state_dict(points).map(lambda t: t.to(device=self.device))
             for name, points in state["batches"].items()}
         self.history.rows = [dict(row) for row in state["history"]]
-        if state["lbfgs"] is not None:
-            saved = state["lbfgs"]
-            self.lbfgs = _LBFGSState(self._new_lbfgs(), dict(saved["weights"]), saved["start"], saved["stalls"],
-                                     saved["since_sampled"])
-            self.lbfgs.optimizer.load_state_dict(saved["optimizer"])
+        if state["polish"] is not None:
+            self.polish = PolishState.from_state_dict(self._new_polisher(), state["polish"])
         if self.phase == "done":  # a finished run resumed with a larger budget goes on where it can
             stopped_early = self.stopper is not None and self.stopper.waited >= self.stopper.patience
-            first_phase_left = self.lbfgs.optimizer is None and not stopped_early and self.step < self.config.iterations
-            self.phase = "first" if first_phase_left else "lbfgs"
+            first_phase_left = self.polish.optimizer is None and not stopped_early and self.step < self.config.iterations
+            self.phase = "first" if first_phase_left else "polish"
         self._last_good = self._snapshot()
 
     def save_checkpoint(self) -> None:
         save_checkpoint(self.context.checkpoint, self.state_dict(), self.context.spec)
         self._checkpointed = self.step
-
-
-@dataclass
-class _LBFGSState:
-    """The polish phase's optimizer and its bookkeeping, kept between log chunks."""
-
-    optimizer: torch.optim.LBFGS | None = None
-    weights: dict[str, float] = field(default_factory=dict)  # frozen for the whole phase
-    start: int = 0         # the step the phase began at
-    stalls: int = 0        # line searches in a row that made no progress
-    since_sampled: int = 0
 
 
 class EarlyStopping:

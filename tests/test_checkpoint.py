@@ -36,8 +36,13 @@ STATEFUL = {
     "training": {"iterations": 40, "log_every": 7, "resample_every": 5, "adaptive": {"candidates": 400},
                  "schedule": {"type": "exponential"}, "clip_grad_norm": 1.0,
                  "early_stopping": {"patience": 1000}, "points": {"pde": 64, "initial": 16, "boundary": 16},
-                 "lbfgs": {"iterations": 30, "resample_every": 12, "points": {"pde": 100}}},
+                 "polish": {"iterations": 30, "resample_every": 12, "points": {"pde": 100}}},
 }
+# The dense and Gauss–Newton polishes carry their own state (an inverse Hessian, a damping).
+DENSE = STATEFUL | {"training": STATEFUL["training"] | {"polish": {"type": "ssbroyden", "iterations": 30,
+                                                                  "resample_every": 12, "points": {"pde": 100}}}}
+LEVENBERG = STATEFUL | {"training": STATEFUL["training"] | {"polish": {"type": "lm", "iterations": 20,
+                                                                      "points": {"pde": 50}}}}
 GRADNORM = {
     "optimizer": {"type": "adam", "lr": 0.01},
     "weighting": {"type": "gradnorm", "every": 3},
@@ -69,8 +74,10 @@ def assert_same_weights(a, b):
         assert np.array_equal(a.model_state[name], b.model_state[name]), name
 
 
-@pytest.mark.parametrize("options, stop_step", [(STATEFUL, 10), (STATEFUL, 21), (STATEFUL, 55), (GRADNORM, 8)],
-                         ids=["first-phase", "at-a-resample", "lbfgs-phase", "gradnorm-plateau-lhs"])
+@pytest.mark.parametrize("options, stop_step", [(STATEFUL, 10), (STATEFUL, 21), (STATEFUL, 55), (DENSE, 55),
+                                                (LEVENBERG, 47), (GRADNORM, 8)],
+                         ids=["first-phase", "at-a-resample", "lbfgs-phase", "ssbroyden-phase", "lm-phase",
+                              "gradnorm-plateau-lhs"])
 def test_interrupted_and_resumed_run_is_bit_identical(options, stop_step, tmp_path):
     document = HEAT | options
     uninterrupted = run(document)
@@ -111,7 +118,7 @@ def test_a_finished_run_continues_with_a_larger_budget(tmp_path):
                    "training": {"iterations": 30, "log_every": 10, "resample_every": 3,
                                 "points": {"pde": 32, "initial": 8, "boundary": 8}}}
     at = lambda iterations, lbfgs=0: base | {"training": base["training"] | {"iterations": iterations,  # noqa: E731
-                                                                             "lbfgs": {"iterations": lbfgs}}}
+                                                                             "polish": {"iterations": lbfgs}}}
     checkpoint = tmp_path / "checkpoint.pt"
     run(at(20), checkpoint=checkpoint)
     continued = run(at(30), checkpoint=checkpoint, resume=True)
@@ -140,7 +147,7 @@ def test_checkpoint_holds_the_spec_and_plain_data(tmp_path):
     checkpoint = tmp_path / "checkpoint.pt"
     result = run(document, checkpoint=checkpoint)
     saved = load_checkpoint(checkpoint)
-    assert saved["spec"] == result.spec and saved["format"] == 2
+    assert saved["spec"] == result.spec and saved["format"] == 3
     torch.load(checkpoint, weights_only=True)  # only tensors and plain data inside
     assert not any(p.name.endswith(".tmp") or ".tmp" in p.name for p in tmp_path.iterdir())
 
@@ -159,7 +166,7 @@ def test_loading_a_checkpoint_never_runs_code(tmp_path, monkeypatch):
     assert not (tmp_path / "MARKER").exists()
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(2)}, foreign)
-    with pytest.raises(ValueError, match="not a pinnsolve checkpoint of format 2"):
+    with pytest.raises(ValueError, match="not a pinnsolve checkpoint of format 3"):
         load_checkpoint(foreign)
     (tmp_path / "text.pt").write_text("hello")
     with pytest.raises(ValueError, match="not a pinnsolve checkpoint"):
@@ -230,7 +237,7 @@ def test_complete_run_is_marked_complete():
 
 @pytest.mark.parametrize("change, conflict", [
     ({"training": {"iterations": 99}}, None),
-    ({"training": {"iterations": 99, "lbfgs": {"iterations": 5}, "clip_grad_norm": 1.0, "checkpoint_every": 7}}, None),
+    ({"training": {"iterations": 99, "polish": {"iterations": 5}, "clip_grad_norm": 1.0, "checkpoint_every": 7}}, None),
     ({"output": {"dir": "elsewhere"}, "evaluation": {"grid": {"x": 5}}}, None),
     ({"training": {"seed": 4}}, "training.seed"),
     ({"network": {"type": "mlp", "width": 9, "depth": 2}}, "network.width"),

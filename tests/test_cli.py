@@ -39,7 +39,7 @@ training:
   log_every: 10
   seed: 1
   points: {{pde: 128, initial: 32, boundary: 32}}
-  lbfgs: {{iterations: 5}}
+  polish: {{iterations: 5}}
 evaluation: {{grid: {{x: 21, t: [0, 0.5, 11]}}}}
 output: {{dir: never/used}}
 """

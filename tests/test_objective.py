@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from pinnsolve import Dirichlet, Domain, Initial, LBFGSConfig, Neumann, Problem, TrainingConfig, solve
+from pinnsolve import Dirichlet, Domain, Initial, Neumann, Periodic, PolishConfig, Problem, TrainingConfig, solve
 from pinnsolve.checkpoint import load_checkpoint
 from pinnsolve.errors import SpecError
 from pinnsolve.objective import Objective, trainable
 from pinnsolve.problem import Unknown
 from pinnsolve.results import load_result
+from pinnsolve.sampling import Sampler
 from pinnsolve.solve import build_model
 from pinnsolve.terms import GivenPoints, Interior, PointSet, Term
 from pinnsolve.train import Trainer, TrainingInterrupted
@@ -31,7 +32,7 @@ def growth(rate: torch.Tensor | float = 0.7, observed: float = 0.7) -> Problem:
 
 
 FAST = TrainingConfig(iterations=300, points={"pde": 64}, log_every=50, dtype="float64",
-                      lbfgs=LBFGSConfig(iterations=300, dtype="float64"))
+                      polish=PolishConfig(iterations=300, dtype="float64"))
 
 
 def fit(problem, training=FAST, **options):
@@ -87,7 +88,7 @@ def test_a_run_with_an_unknown_parameter_resumes_bit_for_bit(tmp_path, make):
     def run(**options):
         rate = make()
         config = TrainingConfig(iterations=40, points={"pde": 32}, log_every=5, dtype="float64", resample_every=7,
-                                lbfgs=LBFGSConfig(iterations=20, dtype="float64"))
+                                polish=PolishConfig(iterations=20, dtype="float64"))
         return fit(growth(rate), config, **options), rate
 
     whole, rate = run()
@@ -229,3 +230,32 @@ def test_a_network_that_happens_to_satisfy_a_condition_keeps_it():
     problem, network = burgers(None)
     torch.nn.init.zeros_(network.layers[-1].weight)
     assert trainer_for(problem, network).objective.constant == []
+
+
+def test_residual_blocks_make_up_the_weighted_loss():
+    """Two residuals on the interior (one with two columns), a periodic pair, a boundary and data:
+    the squared norm of the residual vector is the weighted total loss, in blocks of at most ``size``."""
+    x = np.linspace(0.1, 0.9, 7)[:, None] * np.ones((1, 2))
+    data = Term("data", GivenPoints(x, u=np.cos(x[:, :1])), lambda f, p: f.u - f.point_data["u"][:, 0])
+    problem = Problem(Domain(x=(0.0, 1.0), t=(0.0, 1.0)), ["u", "v"],
+                      {"pde": lambda f, p: torch.stack([f.u_t - f.v_xx, f.v_t + f.u_xx], dim=-1),
+                       "energy": lambda f, p: f.u * f.v - 0.5},
+                      [Periodic("u", "x", derivatives=1), Dirichlet("v", on="t=0", value=0.0, name="start")],
+                      terms=[data])
+    torch.manual_seed(0)
+    network = build_model(problem, {"width": 8, "depth": 2}).double()
+    objective = Objective(problem, network)
+    rng = np.random.default_rng(0)
+    batches = {name: source.sample(Sampler("uniform", 0), problem.domain, 13).map(torch.as_tensor)
+               for name, source in problem.point_sets.items()}
+    weights = {name: float(w) for name, w in zip(problem.term_names, rng.uniform(0.5, 3.0, len(problem.term_names)))}
+    weights["energy"] = 0.0  # a term weighted 0 adds nothing
+    losses = objective.losses(batches)
+    total = sum(weights[name] * loss.detach() for name, loss in losses.items())
+    blocks = list(objective.residual_blocks(batches, weights, size=10))
+    assert all(len(block) <= 10 for block in blocks)
+    assert sum(len(block) for block in blocks) == 13 * 2 + 13 * 2 + 13 + 7  # pde (2 columns), periodic (u, u_x), start, data
+    assert float(sum(block.detach().square().sum() for block in blocks)) == pytest.approx(float(total), rel=1e-13)
+    objective.causal = object()
+    with pytest.raises(ValueError, match="plain mean-square loss terms"):
+        next(objective.residual_blocks(batches, weights))

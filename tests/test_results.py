@@ -13,7 +13,7 @@ from pinnsolve.domain import Domain
 from pinnsolve.problem import Dirichlet, Initial, Problem
 from pinnsolve.results import Result, load_result
 from pinnsolve.solve import solve
-from pinnsolve.config import LBFGSConfig, TrainingConfig
+from pinnsolve.config import PolishConfig, TrainingConfig
 
 
 def heat_problem() -> Problem:
@@ -31,7 +31,7 @@ AXES = {"x": np.linspace(0, 1, 7), "t": np.linspace(0, 0.5, 5)}
 def trained() -> Result:
     """A tiny float64 run: the stored grid solution was computed by the float64 network itself."""
     config = TrainingConfig(iterations=15, points={"pde": 64, "initial": 16, "boundary": 16}, log_every=5,
-                            seed=3, dtype="float64", lbfgs=LBFGSConfig(iterations=0))
+                            seed=3, dtype="float64", polish=PolishConfig(iterations=0))
     return solve(heat_problem(), {"type": "mlp", "width": 8, "depth": 2}, {"type": "adam", "lr": 1e-2},
                  training=config, axes=AXES, spec="name: tiny-heat\n")
 

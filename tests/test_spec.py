@@ -68,8 +68,8 @@ def test_burgers_bundle():
     assert training.points == {"pde": 4000, "initial": 256, "boundary": 256}
     assert training.resample_every == 100
     assert training.schedule == {"type": "exponential", "factor": 0.1}
-    assert training.lbfgs.iterations == 4000 and training.lbfgs.dtype == "auto" and training.lbfgs.history == 100
-    assert training.lbfgs.points == {"pde": 10000, "initial": 400, "boundary": 400}
+    assert training.polish.iterations == 4000 and training.polish.dtype == "auto" and training.polish.history == 100
+    assert training.polish.points == {"pde": 10000, "initial": 400, "boundary": 400}
     assert training.dtype == "float32" and training.device == "cpu" and training.seed == 0
 
     # evaluation: {x: 256, t: [0, 0.99, 100]}: a count spans the interval, a triple is a linspace
@@ -108,7 +108,7 @@ def test_heat_bundle():
     assert problem.term_names == ["pde", "initial", "boundary"]
     assert spec.training.iterations == 1500 and spec.training.resample_every == 250
     assert spec.training.points == {"pde": 1024, "initial": 128, "boundary": 128}
-    assert spec.training.lbfgs.iterations == 300 and spec.training.lbfgs.dtype == "auto"
+    assert spec.training.polish.iterations == 300 and spec.training.polish.dtype == "auto"
     assert spec.optimizer == {"type": "adan", "lr": 3.0e-3}
     assert np.array_equal(spec.axes["x"], np.linspace(0, 1, 101))
     assert np.array_equal(spec.axes["t"], np.linspace(0, 1, 101))
@@ -171,18 +171,18 @@ def test_grid_range_inside_interval(a, b, count):
 # -- overrides ---------------------------------------------------------------------------------
 
 def test_overrides_by_dotted_path():
-    document = {**HEAT_LIKE, "training": {"iterations": 100, "lbfgs": {"iterations": 10}}}
-    spec = build_spec(document, {"training.iterations": 7, "training.lbfgs.iterations": 0, "training.seed": 42,
+    document = {**HEAT_LIKE, "training": {"iterations": 100, "polish": {"iterations": 10}}}
+    spec = build_spec(document, {"training.iterations": 7, "training.polish.iterations": 0, "training.seed": 42,
                                  "network.width": 5, "optimizer.lr": 0.25, "output.dir": "elsewhere/run",
                                  "evaluation.grid.x": 3, "params.k": 2.0})
-    assert spec.training.iterations == 7 and spec.training.lbfgs.iterations == 0 and spec.training.seed == 42
+    assert spec.training.iterations == 7 and spec.training.polish.iterations == 0 and spec.training.seed == 42
     assert spec.network["width"] == 5
     assert spec.optimizer["lr"] == 0.25
     assert spec.output_dir == Path("elsewhere/run")
     assert np.array_equal(spec.axes["x"], [0, 0.5, 1])
     assert spec.problem.params["k"] == 2.0
     # the caller's document is not modified
-    assert document["training"] == {"iterations": 100, "lbfgs": {"iterations": 10}} and "network" not in document
+    assert document["training"] == {"iterations": 100, "polish": {"iterations": 10}} and "network" not in document
 
 
 def test_override_is_validated_like_the_file():

@@ -102,7 +102,7 @@ VOCABULARY = [
     "lr", "betas", "eps", "weight_decay", "momentum", "nesterov", "etas", "step_sizes", "foreach", "fused", "weights",
     "alpha", "temperature", "rho", "seed", "every", "mode", "iterations", "points", "sampler", "resample_every",
     "adaptive", "k", "c", "candidates", "log_every", "schedule", "factor", "patience", "clip_grad_norm",
-    "early_stopping", "min_delta", "lbfgs", "history", "device", "dtype", "grid", "dir", "plots", "tensorboard", "nu",
+    "early_stopping", "min_delta", "polish", "history", "device", "dtype", "grid", "dir", "plots", "tensorboard", "nu",
     "u", "v", "x", "t", "y", "pde", "initial", "boundary", "dirichlet", "neumann", "periodic", "expression",
     "burgers_cole_hopf", "mlp", "resnet", "adaresnet", "tanh", "xavier", "adam", "adan", "sgd", "rprop", "adafactor",
     "exponential", "cosine", "plateau", "fixed", "relobralo", "gradnorm", "max", "l2", "sobol", "uniform", "cpu",

@@ -11,7 +11,10 @@ from pinnsolve.domain import Domain
 from pinnsolve.optim.schedules import build_schedule
 from pinnsolve.problem import Dirichlet, Problem
 from pinnsolve.solve import build_model, solve
-from pinnsolve.config import AdaptiveSampling, LBFGSConfig, TrainingConfig
+from pinnsolve.causal import CausalWeighting
+from pinnsolve.config import AdaptiveSampling, PolishConfig, TrainingConfig
+from pinnsolve.errors import SpecError
+from pinnsolve.terms import Interior, Term
 from pinnsolve.train import History, Trainer, TrainingDiverged
 
 POINTS = {"pde": 32, "boundary": 8}
@@ -67,7 +70,7 @@ def test_history_has_one_row_per_log_every():
 
 
 def test_history_rows_of_the_lbfgs_phase():
-    trainer = make_trainer(poisson(), iterations=10, log_every=5, lbfgs=LBFGSConfig(iterations=7))
+    trainer = make_trainer(poisson(), iterations=10, log_every=5, polish=PolishConfig(iterations=7))
     steps = trainer.run().arrays()["step"].tolist()
     assert steps[:2] == [5, 10]
     assert steps[-1] == 17 == trainer.step
@@ -205,7 +208,7 @@ def test_nan_in_the_lbfgs_phase_raises():
         return f.u_xx + (math.nan if f.u.dtype == torch.float64 else 0.0)
 
     trainer = make_trainer(poisson(residuals=nan_in_float64), iterations=3, log_every=3,
-                           lbfgs=LBFGSConfig(iterations=3, dtype="float64"))
+                           polish=PolishConfig(iterations=3, dtype="float64"))
     with pytest.raises(TrainingDiverged, match=r"'pde'.*step 3"):
         trainer.run()
 
@@ -270,7 +273,7 @@ def test_build_schedule_refuses_bad_options(kind, options):
 
 def test_lbfgs_phase_runs_in_float64_and_reduces_the_loss():
     trainer = make_trainer(poisson(), iterations=5, log_every=5, dtype="float32",
-                           lbfgs=LBFGSConfig(iterations=10, dtype="float64"))
+                           polish=PolishConfig(iterations=10, dtype="float64"))
     batch_dtypes = []
     losses = trainer.objective.losses
     trainer.objective.losses = lambda batches: batch_dtypes.append(batches["pde"].points.dtype) or losses(batches)
@@ -285,14 +288,14 @@ def test_lbfgs_phase_runs_in_float64_and_reduces_the_loss():
 
 def test_lbfgs_phase_in_float32_keeps_float32():
     trainer = make_trainer(poisson(), iterations=2, log_every=5, dtype="float32",
-                           lbfgs=LBFGSConfig(iterations=3, dtype="float32"))
+                           polish=PolishConfig(iterations=3, dtype="float32"))
     trainer.run()
     assert {p.dtype for p in trainer.network.parameters()} == {torch.float32}
 
 
 def test_lbfgs_uses_its_own_point_counts():
     trainer = make_trainer(poisson(), iterations=2, log_every=5,
-                           lbfgs=LBFGSConfig(iterations=2, points={"pde": 48, "boundary": 6}))
+                           polish=PolishConfig(iterations=2, points={"pde": 48, "boundary": 6}))
     sizes = []
     losses = trainer.objective.losses
     trainer.objective.losses = lambda batches: sizes.append((len(batches["pde"]), len(batches["boundary"]))) or losses(batches)
@@ -304,7 +307,7 @@ def test_lbfgs_uses_its_own_point_counts():
 
 def _run(seed):
     config = TrainingConfig(iterations=10, points=POINTS, log_every=5, seed=seed, sampler="sobol",
-                            resample_every=5, lbfgs=LBFGSConfig(iterations=0))
+                            resample_every=5, polish=PolishConfig(iterations=0))
     return solve(poisson(), {"type": "mlp", "width": 8, "depth": 2}, {"type": "adam", "lr": 1e-2},
                  training=config, axes={"x": np.linspace(0, 1, 11)})
 
@@ -355,7 +358,7 @@ def test_residual_magnitude_is_the_norm_over_residual_terms():
 
 def test_lbfgs_resamples_and_restarts_on_schedule():
     trainer = make_trainer(poisson(), iterations=2, log_every=100,
-                           lbfgs=LBFGSConfig(iterations=12, dtype="float64", resample_every=5))
+                           polish=PolishConfig(iterations=12, dtype="float64", resample_every=5))
     draws = []
     original = trainer.sample
     trainer.sample = lambda counts: draws.append(trainer.step) or original(counts)
@@ -364,17 +367,68 @@ def test_lbfgs_resamples_and_restarts_on_schedule():
     assert trainer.history.arrays()["step"].tolist() == [2, 7, 12, 14]
 
 
+@pytest.mark.parametrize("kind", ["bfgs", "ssbfgs", "ssbroyden", "lm", "natural_gradient"])
+def test_every_polish_type_runs_in_float64_and_reduces_the_loss(kind):
+    trainer = make_trainer(poisson(), iterations=5, log_every=5, dtype="float32",
+                           polish=PolishConfig(type=kind, iterations=20))
+    history = trainer.run().arrays()
+    assert {p.dtype for p in trainer.network.parameters()} == {torch.float64}  # "auto": float64 from the start
+    assert history["step"].tolist() == [5, 10, 15, 20, 25] and history["precision"].tolist() == [32] + [64] * 4
+    assert history["total"][-1] < 0.01 * history["total"][0]
+    assert np.allclose(history["total"], history["loss/pde"] + history["loss/boundary"], rtol=1e-7)
+
+
+def test_a_dense_polish_keeps_its_curvature_over_new_points():
+    trainer = make_trainer(poisson(), iterations=2, log_every=100,
+                           polish=PolishConfig(type="ssbroyden", iterations=12, resample_every=5))
+    matrices = []
+    original = trainer.sample
+
+    def sample(counts):
+        if trainer.polish.optimizer is not None:
+            matrices.append(trainer.polish.optimizer.state[trainer.objective.parameters[0]]["H"].clone())
+        return original(counts)
+
+    trainer.sample = sample
+    trainer.run()
+    assert len(matrices) == 2 and all(H is not None for H in matrices)
+    assert trainer.polish.optimizer.state[trainer.objective.parameters[0]]["n_iter"] == 12  # one optimizer throughout
+
+
+def test_a_network_too_large_for_a_dense_polish_is_refused_before_training():
+    problem = poisson()
+    torch.manual_seed(0)
+    network = build_model(problem, {"type": "mlp", "width": 150, "depth": 2})  # 23,101 trainable values
+    with pytest.raises(SpecError, match=r"ssbroyden keeps dense 23,101 × 23,101 matrices; it takes at most 20,000 "
+                                        r"trainable values: use type lbfgs"):
+        Trainer(problem, network, torch.optim.Adam(network.parameters()),
+                TrainingConfig(polish=PolishConfig(type="ssbroyden", iterations=1)))
+    Trainer(problem, network, torch.optim.Adam(network.parameters()),  # L-BFGS has no such limit
+            TrainingConfig(polish=PolishConfig(type="lbfgs", iterations=1)))
+
+
+@pytest.mark.parametrize("kind", ["lm", "natural_gradient"])
+def test_gauss_newton_needs_the_plain_mean_square_loss(kind):
+    in_time = Problem(Domain(x=(0.0, 1.0), t=(0.0, 1.0)), ["u"], lambda f, p: f.u_t - f.u_xx)
+    with pytest.raises(SpecError, match="training.causal weights it in time: use type ssbroyden"):
+        make_trainer(in_time, polish=PolishConfig(type=kind, iterations=1), causal=CausalWeighting())
+    custom = Problem(Domain(x=(0.0, 1.0)), ["u"], lambda f, p: f.u - 1,
+                     terms=[Term("mean", Interior(), lambda f, p: f.u_x, reduction=lambda r: r.mean() ** 2)])
+    with pytest.raises(SpecError, match="'mean' has its own reduction: use type ssbroyden"):
+        make_trainer(custom, polish=PolishConfig(type=kind, iterations=1))
+
+
 def test_auto_precision_moves_to_float64_when_float32_stalls_then_stops():
     """A loss with exactly zero gradient stalls every line search: float32 is given up for float64,
     and when float64 stalls too the polish ends early instead of spinning."""
-    trainer = make_trainer(constant_loss(), iterations=1, log_every=10, lbfgs=LBFGSConfig(iterations=100, dtype="auto"))
+    trainer = make_trainer(constant_loss(), iterations=1, log_every=10, polish=PolishConfig(iterations=100, dtype="auto"))
     trainer.run()
     assert next(trainer.network.parameters()).dtype == torch.float64
     assert trainer.step < 1 + 100
 
 
 def test_fixed_precision_stops_instead_of_promoting():
-    trainer = make_trainer(constant_loss(), iterations=1, log_every=10, lbfgs=LBFGSConfig(iterations=100, dtype="float32"))
+    trainer = make_trainer(constant_loss(), iterations=1, log_every=10, polish=PolishConfig(iterations=100, dtype="float32"))
     trainer.run()
     assert next(trainer.network.parameters()).dtype == torch.float32
     assert trainer.step < 1 + 100

@@ -17,7 +17,10 @@ import numpy as np
 import yaml
 
 from pinnsolve.errors import SpecError
+from pinnsolve.objective import trainable
+from pinnsolve.polish import check_polish
 from pinnsolve.problem import Problem
+from pinnsolve.solve import build_model
 from pinnsolve.spec.problem import FieldExpression, _condition, _domain, _fields, _params, _residuals, _Symbols
 from pinnsolve.spec.reference import _reference
 from pinnsolve.spec.observations import _is_data, _observations
@@ -96,9 +99,12 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
 
     training = _training(spec.get("training", {}), problem)
     output = _output(spec.get("output", {}))
+    network = _network(spec.get("network", {}), problem)
+    if training.polish.type != "lbfgs":  # the dense methods' size limit: known once the network is
+        check_polish(training.polish, sum(p.numel() for p in trainable(build_model(problem, network), problem.params)))
     return RunSpec(
         problem=problem,
-        network=_network(spec.get("network", {}), problem),
+        network=network,
         optimizer=_optimizer(spec.get("optimizer", {})),
         weighting=_weighting(spec.get("weighting", {}), problem),
         training=training,
@@ -112,7 +118,7 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
 
 # Fields a resumed run may change: budgets, bookkeeping, and gradient clipping (the usual remedy
 # when a run diverged). Anything else would make the checkpoint's state belong to another run.
-RESUMABLE = ("description", "training.iterations", "training.lbfgs.iterations", "training.checkpoint_every",
+RESUMABLE = ("description", "training.iterations", "training.polish.iterations", "training.checkpoint_every",
              "training.clip_grad_norm", "training.device", "reference", "evaluation", "output")
 
 

@@ -24,7 +24,7 @@ from pinnsolve.sampling import SAMPLERS
 from pinnsolve.solve import DEFAULT_NETWORK, DEFAULT_OPTIMIZER, default_axis_points
 from pinnsolve.spec.values import _bool, _integer, _mapping, _number, _option, _string
 from pinnsolve.tensorboard_log import tensorboard_available
-from pinnsolve.config import DTYPES, AdaptiveSampling, LBFGSConfig, TrainingConfig, check_training
+from pinnsolve.config import DTYPES, POLISH_TYPES, AdaptiveSampling, PolishConfig, TrainingConfig, check_training
 from pinnsolve.train import EarlyStopping
 from pinnsolve.weighting import WEIGHTINGS, Fixed, GradNormAnnealing, Weighting
 
@@ -38,7 +38,7 @@ def _network(value: Any, problem: Problem) -> dict:
     only = {"depth": ("mlp",), "blocks": ("resnet", "adaresnet"), "layers_per_block": ("resnet", "adaresnet"),
             "skip_init": ("adaresnet",)}
     for key, types in only.items():
-        if key in raw and kind not in types:
+        if raw.get(key) is not None and kind not in types:
             hint = "; resnet and adaresnet take blocks and layers_per_block" if key == "depth" else ""
             raise SpecError(f"network.{key}", f"only for type{'s' * (len(types) > 1)} {', '.join(types)}{hint}")
     family = NETWORKS[kind]
@@ -167,8 +167,10 @@ def _schedule(value: Any, iterations: int) -> dict:
 
 
 def _training(value: Any, problem: Problem) -> TrainingConfig:
+    if isinstance(value, dict) and "lbfgs" in value:
+        raise SpecError("training.lbfgs", "renamed to training.polish, with the same options (type: lbfgs is its default)")
     raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "adaptive", "causal",
-                                       "seed", "log_every", "schedule", "clip_grad_norm", "early_stopping", "lbfgs",
+                                       "seed", "log_every", "schedule", "clip_grad_norm", "early_stopping", "polish",
                                        "checkpoint_every", "device", "dtype"))
     iterations = _integer(_option(raw, "iterations", TrainingConfig), "training.iterations", 0, 10**9)
     schedule = _schedule(raw["schedule"], iterations) if raw.get("schedule") is not None else None
@@ -179,7 +181,6 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         stopping = {"patience": _integer(_option(given, "patience", EarlyStopping), f"{path}.patience", 1, 10**9),
                     "min_delta": _number(_option(given, "min_delta", EarlyStopping), f"{path}.min_delta",
                                          non_negative=True)}
-    lbfgs = _mapping(raw.get("lbfgs", {}), "training.lbfgs", ("iterations", "dtype", "history", "points", "resample_every"))
     adaptive = None
     if raw.get("adaptive") is not None:
         given = _mapping(raw["adaptive"], "training.adaptive", ("k", "c", "candidates"))
@@ -213,13 +214,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         clip_grad_norm=_number(_option(raw, "clip_grad_norm", TrainingConfig), "training.clip_grad_norm",
                                non_negative=True),
         early_stopping=stopping,
-        lbfgs=LBFGSConfig(
-            iterations=_integer(_option(lbfgs, "iterations", LBFGSConfig), "training.lbfgs.iterations", 0, 10**9),
-            dtype=check_choice(_option(lbfgs, "dtype", LBFGSConfig), "training.lbfgs.dtype", ("auto",) + tuple(DTYPES)),
-            history=_integer(_option(lbfgs, "history", LBFGSConfig), "training.lbfgs.history", 1, 1000),
-            points=_points(_option(lbfgs, "points", LBFGSConfig), "training.lbfgs.points"),
-            resample_every=_integer(_option(lbfgs, "resample_every", LBFGSConfig), "training.lbfgs.resample_every",
-                                    0, 10**9)),
+        polish=_polish(raw.get("polish", {})),
         checkpoint_every=_integer(_option(raw, "checkpoint_every", TrainingConfig), "training.checkpoint_every",
                                   0, 10**9),
         device=device,
@@ -227,6 +222,24 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
     )
     check_training(config, problem)  # names of point sets and variables: the trainer's own check
     return config
+
+
+def _polish(value: Any) -> PolishConfig:
+    path = "training.polish"
+    raw = _mapping(value, path, ("type", "iterations", "dtype", "history", "damping", "points", "resample_every"))
+    kind = check_choice(_option(raw, "type", PolishConfig), f"{path}.type", POLISH_TYPES)
+    for key, types in (("history", ("lbfgs",)), ("damping", ("lm", "natural_gradient"))):
+        if raw.get(key) is not None and kind not in types:
+            raise SpecError(f"{path}.{key}", f"only type {' or '.join(types)} takes it; remove it for type {kind}")
+    damping = raw.get("damping")
+    return PolishConfig(
+        type=kind,
+        iterations=_integer(_option(raw, "iterations", PolishConfig), f"{path}.iterations", 0, 10**9),
+        dtype=check_choice(_option(raw, "dtype", PolishConfig), f"{path}.dtype", ("auto",) + tuple(DTYPES)),
+        history=_integer(_option(raw, "history", PolishConfig), f"{path}.history", 1, 1000),
+        damping=None if damping is None else _number(damping, f"{path}.damping", positive=True),
+        points=_points(_option(raw, "points", PolishConfig), f"{path}.points"),
+        resample_every=_integer(_option(raw, "resample_every", PolishConfig), f"{path}.resample_every", 0, 10**9))
 
 
 def _evaluation(value: Any, domain: Domain, reference: Callable | None = None) -> dict[str, np.ndarray]:

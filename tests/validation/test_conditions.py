@@ -9,9 +9,9 @@ import math
 import numpy as np
 import torch
 
-from pinnsolve import Dirichlet, Domain, LBFGSConfig, Neumann, Periodic, Problem, TrainingConfig, solve
+from pinnsolve import Dirichlet, Domain, Neumann, Periodic, PolishConfig, Problem, TrainingConfig, solve
 
-FAST = TrainingConfig(iterations=300, points={"pde": 128}, log_every=100, lbfgs=LBFGSConfig(iterations=200))
+FAST = TrainingConfig(iterations=300, points={"pde": 128}, log_every=100, polish=PolishConfig(iterations=200))
 
 
 def train(problem: Problem) -> float:
