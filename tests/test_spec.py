@@ -64,12 +64,13 @@ def test_burgers_bundle():
     assert spec.network["output_transform"] == {"u": "-sin(pi*x) + t*(1 - x**2)*u"}
     assert spec.optimizer == {"type": "adan", "lr": 2.0e-3}
     training = spec.training
-    assert training.iterations == 2000
-    assert training.points == {"pde": 4000, "initial": 256, "boundary": 256}
+    assert training.iterations == 1000
+    assert training.points == {"pde": 4000}
     assert training.resample_every == 100
     assert training.schedule == {"type": "exponential", "factor": 0.1}
-    assert training.polish.iterations == 4000 and training.polish.dtype == "auto" and training.polish.history == 100
-    assert training.polish.points == {"pde": 10000, "initial": 400, "boundary": 400}
+    assert training.polish.type == "ssbroyden" and training.polish.iterations == 1200
+    assert training.polish.dtype == "auto" and training.polish.damping is None
+    assert training.polish.points == {"pde": 10000}
     assert training.dtype == "float32" and training.device == "cpu" and training.seed == 0
 
     # evaluation: {x: 256, t: [0, 0.99, 100]}: a count spans the interval, a triple is a linspace
