@@ -27,6 +27,7 @@ class AdaptiveSampling:
     candidates: int = 65536
 
 
+DERIVATIVES = ("forward", "autograd")
 POLISH_TYPES = ("lbfgs", "bfgs", "ssbfgs", "ssbroyden", "lm", "natural_gradient")
 
 
@@ -62,6 +63,10 @@ class TrainingConfig:
     checkpoint_every: int = 1000  # steps between checkpoints, when the run has a checkpoint file; 0: only at the end
     device: str = "cpu"
     dtype: str = "float32"
+    # "forward": one forward Taylor-mode pass gives every derivative the residuals read, where the
+    # network and the orders allow it (nested autograd serves the rest); "autograd": nested autograd
+    derivatives: str = "forward"
+    compile: bool = False  # torch.compile the derivative engine: pays on long runs, costs seconds to start
 
 
 def check_training(config: TrainingConfig, problem: Problem) -> None:
@@ -69,6 +74,7 @@ def check_training(config: TrainingConfig, problem: Problem) -> None:
     causal weighting needs a time variable of the problem's, and the Gauss–Newton polishes the
     plain mean-square loss."""
     check_choice(config.polish.type, "training.polish.type", POLISH_TYPES)
+    check_choice(config.derivatives, "training.derivatives", DERIVATIVES)
     if config.causal is not None:
         check_choice(config.causal.variable, "training.causal.variable", problem.domain.variables)
         if config.polish.type in ("lm", "natural_gradient") and config.polish.iterations > 0:

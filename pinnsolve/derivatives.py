@@ -2,20 +2,30 @@
 and how derivatives are computed.
 
 :class:`Fields` is built from the points and the network (not from outputs computed beforehand), so
-the engine behind it can change without touching a residual. The engine here is nested autograd.
-A residual reads ``f.u_xx``; the name is split into the field (``u``) and the variables to
-differentiate by (``x``, ``x``). Each derivative is computed the first time it is read and cached,
-so a residual pays for exactly the derivatives it uses, and a mixed partial ``u_xt`` reuses
-``u_x`` (the order of differentiation is normalised, since mixed partials commute for the smooth
-networks used here). One backward pass gives the gradient of a field or derivative with respect to
-all variables at once; the graph is kept (``create_graph``) so the loss can be differentiated with
-respect to the network parameters.
+the engine behind it can change without touching a residual. A residual reads ``f.u_xx``; the name
+is split into the field (``u``) and the variables to differentiate by (``x``, ``x``); mixed partials
+commute for the smooth networks used here, so the order of differentiation is normalised.
+
+Two engines stand behind it:
+
+- forward Taylor mode, when the caller knows which derivatives will be read (compiled expressions
+  list them): :func:`pinnsolve.taylor.forward_engine` builds it, and one pass computes
+  exactly those, up to second order, for the networks pinnsolve builds;
+- nested autograd otherwise (third order and up, a network of the user's own modules, a residual
+  that does not say what it reads): each derivative is computed the first time it is read and
+  cached, so a residual pays for exactly the derivatives it uses, and a mixed partial ``u_xt``
+  reuses ``u_x``. One backward pass gives the gradient of a field or derivative with respect to all
+  variables at once; the graph is kept (``create_graph``) so the loss can be differentiated with
+  respect to the network parameters.
 """
 
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import torch
+
+# points (n, d) -> {(field index, derivative as derivative_key gives it): values (n,)}
+Engine = Callable[[torch.Tensor], Mapping[tuple[int, tuple], torch.Tensor]]
 
 
 @lru_cache(maxsize=4096)
@@ -32,6 +42,23 @@ def parse_name(name: str, fields: tuple[str, ...], variables: tuple[str, ...]) -
             if len(splits) == 1:
                 return field, splits[0]
     return None
+
+
+def derivative_key(name: str, fields: tuple[str, ...], variables: tuple[str, ...]) -> tuple[str, tuple] | None:
+    """``"u_xt"`` -> ``("u", (0, 1))``: the field and the variable indices, sorted (mixed partials
+    commute). A sum of second derivatives of one field, ``"u_xx+u_yy"`` (what a Laplacian reads),
+    -> ``("u", ((0, 0), (1, 1)))``. None when the name is neither."""
+    keys = []
+    for part in name.split("+"):
+        parsed = parse_name(part, fields, variables)
+        if parsed is None:
+            return None
+        keys.append((parsed[0], tuple(sorted(variables.index(v) for v in parsed[1]))))
+    if len(keys) == 1:
+        return keys[0]
+    if len({field for field, _ in keys}) > 1 or any(len(by) != 2 for _, by in keys):
+        return None
+    return keys[0][0], tuple(sorted(by for _, by in keys))
 
 
 def _split(suffix: str, variables: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -53,32 +80,39 @@ class Fields:
     paired points such as a periodic condition's. ``network`` maps (m, d) points to (m, fields)
     outputs. ``f.u`` and ``f["u"]`` are the field u, shape (...); ``f.u_x`` its derivative; ``f.x``
     the coordinate x; ``f.point_data`` what the point set carries besides coordinates (the outward
-    ``normal`` of boundary points, say), by name.
+    ``normal`` of boundary points, say), by name. ``engine`` (from
+    :func:`pinnsolve.taylor.forward_engine`) computes the fields and the derivatives it was built
+    for in one pass, keyed by (field index, :func:`derivative_key`'s derivative); nested autograd
+    serves anything else, and everything when it is None.
     """
 
     def __init__(self, points: torch.Tensor, network: Callable[[torch.Tensor], torch.Tensor], fields: list[str],
-                 variables: list[str], point_data: Mapping[str, torch.Tensor] | None = None):
-        self._points = points.detach().requires_grad_(True)
+                 variables: list[str], point_data: Mapping[str, torch.Tensor] | None = None,
+                 engine: Engine | None = None):
         self._fields = tuple(fields)
         self._variables = tuple(variables)
         self.point_data = dict(point_data or {})
-        if self._points.dim() == 2:
-            outputs = network(self._points)
-        else:  # the network sees a flat batch; the fields keep the points' layout
-            outputs = network(self._points.reshape(-1, self._points.shape[-1])).reshape(*self._points.shape[:-1], -1)
+        self._network = network
+        self._points = points.detach().requires_grad_(engine is None)
+        self._autograd: Fields | None = None  # what serves a derivative the engine was not asked for
+        flat = self._points.reshape(-1, self._points.shape[-1])  # the network sees a flat batch
+        if engine is None:
+            outputs = {(i, ()): column for i, column in enumerate(network(flat).unbind(-1))}
+        else:
+            outputs = engine(flat)
+        # the fields keep the points' layout
         self._cache: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {
-            (name, ()): outputs[..., i] for i, name in enumerate(fields)
-        }
+            (fields[i], by): value.reshape(self._points.shape[:-1]) for (i, by), value in outputs.items()}
+        self._engine = engine
 
     def __getitem__(self, name: str) -> torch.Tensor:
         if name in self._variables:
             return self._points[..., self._variables.index(name)]
-        parsed = parse_name(name, self._fields, self._variables)
-        if parsed is None:
+        key = derivative_key(name, self._fields, self._variables)
+        if key is None:
             raise KeyError(f"unknown field, derivative or variable {name!r}; fields are "
                            f"{', '.join(self._fields)} and variables {', '.join(self._variables)}")
-        field, by = parsed
-        return self._derivative(field, tuple(sorted(self._variables.index(v) for v in by)))
+        return self._derivative(*key)
 
     def __getattr__(self, name: str) -> torch.Tensor:
         if name.startswith("_"):
@@ -88,8 +122,14 @@ class Fields:
         except KeyError as error:
             raise AttributeError(error.args[0]) from None
 
-    def _derivative(self, field: str, by: tuple[int, ...]) -> torch.Tensor:
+    def _derivative(self, field: str, by: tuple) -> torch.Tensor:
         key = (field, by)
+        if key not in self._cache and self._engine is not None:
+            if self._autograd is None:
+                self._autograd = Fields(self._points, self._network, list(self._fields), list(self._variables))
+            return self._autograd._derivative(field, by)
+        if key not in self._cache and by and isinstance(by[0], tuple):  # a sum of second derivatives
+            self._cache[key] = sum(self._derivative(field, part) for part in by)
         if key not in self._cache:
             lower = self._derivative(field, by[:-1])
             grads = None

@@ -40,8 +40,8 @@ Value = torch.Tensor | float
 
 
 def _elementwise(name: str, on_tensor: Callable, on_float: Callable) -> Callable[[Value], Value]:
-    def apply(x: Value) -> Value:
-        return on_tensor(x) if isinstance(x, torch.Tensor) else on_float(x)
+    def apply(x: Value) -> Value:  # a tensor, or what computes like one (a forward-mode jet)
+        return on_float(x) if isinstance(x, (int, float)) else on_tensor(x)
 
     apply.__name__ = apply.__qualname__ = name
     return apply
@@ -282,8 +282,8 @@ def _variable(name: str) -> Callable[[Mapping[str, Value]], torch.Tensor]:
     # than ZeroDivisionError or complex results) and, being 0-d, keep the other operands' dtype.
     def read(env: Mapping[str, Value]) -> torch.Tensor:
         value = env[name]
-        if isinstance(value, torch.Tensor):
-            return value
-        return torch.as_tensor(value, dtype=torch.float64)
+        if isinstance(value, (int, float)):
+            return torch.as_tensor(value, dtype=torch.float64)
+        return value
 
     return read

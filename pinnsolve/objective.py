@@ -7,6 +7,7 @@ logging, checkpoints and stopping live in the loop around it (:mod:`pinnsolve.tr
 """
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,9 @@ import numpy as np
 import torch
 
 from pinnsolve.causal import CausalWeighting
-from pinnsolve.derivatives import Fields
+from pinnsolve.derivatives import Engine, Fields
 from pinnsolve.problem import Params, Problem
+from pinnsolve.taylor import forward_engine
 from pinnsolve.terms import INTERIOR, PointSet, Term, mean_square
 from pinnsolve.weighting import GradientContext
 
@@ -50,6 +52,32 @@ def load_trained_state(network: torch.nn.Module, params: Params, state: Mapping[
         value.data = state["params"][name].to(device=value.device, dtype=value.dtype)
 
 
+def compiled(engine: Engine) -> Engine:
+    """``engine`` compiled by ``torch.compile`` (kernels fused across the layers' elementwise work),
+    or, where compiling fails (no C++ compiler for the CPU backend, say), ``engine`` itself after a
+    warning. Compiled once per point count and precision: the training loop keeps both fixed."""
+    # Weightings that take each term's gradient walk the backward graph more than once, which
+    # buffers donated to a compiled backward forbid (they are freed by its first pass). The setting
+    # is read when a backward is compiled, lazily, so it is set for the process.
+    if hasattr(torch._functorch.config, "donated_buffer"):  # torch >= 2.5
+        torch._functorch.config.donated_buffer = False
+    function: Engine = torch.compile(engine)
+
+    def call(points: torch.Tensor):
+        nonlocal function
+        try:
+            return function(points)
+        except Exception as error:  # noqa: BLE001 - any failure of the compiler stack
+            if function is engine:
+                raise
+            warnings.warn(f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+                          "training continues without compiling", RuntimeWarning, stacklevel=2)
+            function = engine
+            return function(points)
+
+    return call
+
+
 class NonFiniteLoss(ArithmeticError):
     """A loss term evaluated to NaN or ±inf."""
 
@@ -70,10 +98,21 @@ class Objective:
     """The loss terms of ``problem`` evaluated with ``network``; interior terms reduced with
     ``causal`` weights in time when given (:mod:`pinnsolve.causal`)."""
 
-    def __init__(self, problem: Problem, network: torch.nn.Module, causal: CausalWeighting | None = None):
+    def __init__(self, problem: Problem, network: torch.nn.Module, causal: CausalWeighting | None = None,
+                 derivatives: str = "forward", compile: bool = False):
         self.problem = problem
         self.network = network
         self.terms = list(problem.terms)
+        # per point set: the forward-mode engine for what its terms read (None: nested autograd),
+        # and what the loss evaluates with, compiled or not
+        self.engines: dict[str, Engine | None] = {}
+        if derivatives == "forward":
+            for name in dict.fromkeys(term.point_set for term in self.terms):
+                reads = [term.reads for term in self.terms if term.point_set == name]
+                known = None if any(r is None for r in reads) else set().union(*reads)
+                self.engines[name] = forward_engine(network, known, problem.fields, problem.domain.variables)
+        self.evaluators = {name: compiled(engine) if compile and engine is not None else engine
+                           for name, engine in self.engines.items()}
         self.parameters = trainable(network, problem.params)
         self.constant: list[str] = []  # terms left out by leave_out_constant_terms
         self.causal = causal
@@ -105,20 +144,24 @@ class Objective:
             self.constant.append(term.name)
         self.terms = [term for term in self.terms if term.name not in self.constant]
 
-    def residuals(self, batches: Mapping[str, PointSet], terms: Iterable[Term]) -> Iterator[tuple[Term, torch.Tensor]]:
+    def residuals(self, batches: Mapping[str, PointSet], terms: Iterable[Term],
+                  compiled: bool = False) -> Iterator[tuple[Term, torch.Tensor]]:
         """Each term with its residual at its points; terms on the same point set share one network
-        evaluation and its derivatives."""
+        evaluation and its derivatives. ``compiled``: evaluate with the compiled engines, for the
+        fixed point counts of training (other shapes would compile again)."""
+        engines = self.evaluators if compiled else self.engines
         fields: dict[str, Fields] = {}
         for term in terms:
             if term.point_set not in fields:
                 points = batches[term.point_set]
                 fields[term.point_set] = Fields(points.points, self.network, self.problem.fields,
-                                                self.problem.domain.variables, points.data)
+                                                self.problem.domain.variables, points.data,
+                                                engines.get(term.point_set))
             yield term, term.residual(fields[term.point_set], self.problem.params)
 
     def losses(self, batches: Mapping[str, PointSet]) -> dict[str, torch.Tensor]:
         losses = {}
-        for term, residual in self.residuals(batches, self.terms):
+        for term, residual in self.residuals(batches, self.terms, compiled=True):
             if self.causal is not None and term.point_set == INTERIOR:
                 t = batches[INTERIOR].points[:, self.time_index]
                 losses[term.name], self.causal_weights[term.name] = self.causal.reduce(residual, t, *self.time_range)

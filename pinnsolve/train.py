@@ -106,7 +106,7 @@ class Trainer:
         check_training(config, problem)
         self.problem = problem
         self.network = network
-        self.objective = Objective(problem, network, config.causal)
+        self.objective = Objective(problem, network, config.causal, config.derivatives, config.compile)
         self.optimizer = optimizer
         self.config = config
         self.weighting = weighting or Fixed()

@@ -116,10 +116,11 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
     )
 
 
-# Fields a resumed run may change: budgets, bookkeeping, and gradient clipping (the usual remedy
-# when a run diverged). Anything else would make the checkpoint's state belong to another run.
+# Fields a resumed run may change: budgets, bookkeeping, gradient clipping (the usual remedy when a
+# run diverged), and how derivatives are computed (the same numbers, by another route). Anything else would make the checkpoint's state belong to another run.
 RESUMABLE = ("description", "training.iterations", "training.polish.iterations", "training.checkpoint_every",
-             "training.clip_grad_norm", "training.device", "reference", "evaluation", "output")
+             "training.clip_grad_norm", "training.device", "training.derivatives", "training.compile", "reference",
+             "evaluation", "output")
 
 
 def resume_conflict(saved: str, current: str) -> str | None:

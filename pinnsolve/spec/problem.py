@@ -5,6 +5,8 @@ that belong to the problem itself (field names, condition sides, term names) are
 :class:`~pinnsolve.problem.Problem`, so that a spec and a Python caller are held to the same rules.
 """
 
+import ast
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -115,25 +117,61 @@ class _Symbols(SymbolTable):
 class FieldExpression:
     """A compiled expression as a residual or value callable ``g(f, p)``. Parameters are read from
     ``p`` at each call, so a trained parameter is seen at its current value; ``reads`` lists the
-    fields and derivatives it reads."""
+    fields and derivatives it reads, a Laplacian-like sum as one name (:func:`summed_seconds`)."""
 
     def __init__(self, expression: Expression, fields: list[str], variables: list[str]):
         self.expression = expression
-        self.reads = frozenset(name for name in expression.names
-                               if parse_name(name, tuple(fields), tuple(variables)) is not None)
+        names = {name for name in expression.names if parse_name(name, tuple(fields), tuple(variables)) is not None}
+        self.sums = summed_seconds(expression.text, fields, variables) if isinstance(expression.text, str) else []
+        summed = {name for group in self.sums for name in group}
+        self.reads = frozenset(names - summed | {"+".join(group) for group in self.sums})
 
     def __call__(self, f: Fields, p: Mapping[str, Any]) -> Any:
-        return self.expression(_Values(f, p))
+        return self.expression(_Values(f, p, self.sums))
+
+
+def summed_seconds(text: str, fields: list[str], variables: list[str]) -> list[tuple[str, ...]]:
+    """Groups of pure second derivatives of one field that ``text`` only adds up, each once, as terms
+    of its outermost sum with the same sign: ``("u_xx", "u_yy")`` in ``"-u_xx - u_yy - f"``. The
+    expression's value depends on such a group through its sum alone, so the sum can be computed as
+    one quantity (which forward mode does at the cost of one second derivative)."""
+    tree = ast.parse(text.strip(), mode="eval").body  # already compiled: it parses
+    terms: list[tuple[int, ast.AST]] = []
+
+    def flatten(node: ast.AST, sign: int) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            flatten(node.left, sign)
+            flatten(node.right, -sign if isinstance(node.op, ast.Sub) else sign)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            flatten(node.operand, -sign if isinstance(node.op, ast.USub) else sign)
+        else:
+            terms.append((sign, node))
+
+    flatten(tree, 1)
+    uses = Counter(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+    groups: dict[tuple[str, int], list[str]] = {}
+    for sign, node in terms:
+        parsed = parse_name(node.id, tuple(fields), tuple(variables)) if isinstance(node, ast.Name) else None
+        if parsed is not None and uses[node.id] == 1 and len(parsed[1]) == 2 and parsed[1][0] == parsed[1][1]:
+            groups.setdefault((parsed[0], sign), []).append(node.id)
+    return [tuple(names) for names in groups.values() if len(names) > 1]
 
 
 class _Values(Mapping):
-    """Names as expressions see them at run time: a parameter, else a field, derivative or coordinate."""
+    """Names as expressions see them at run time: a parameter, else a field, derivative or coordinate.
+    Of a summed group (:func:`summed_seconds`) the first name stands for the whole sum and the others
+    for zero, which leaves the expression's value unchanged."""
 
-    def __init__(self, f, params: Mapping[str, Any]):
+    def __init__(self, f, params: Mapping[str, Any], sums: list[tuple[str, ...]] = ()):
         self.f, self.params = f, params
+        self.summed = {group[0]: "+".join(group) for group in sums} | {name: None for group in sums for name in group[1:]}
 
     def __getitem__(self, name: str):
-        return self.params[name] if name in self.params else self.f[name]
+        if name in self.params:
+            return self.params[name]
+        if name in self.summed:
+            return 0.0 if self.summed[name] is None else self.f[self.summed[name]]
+        return self.f[name]
 
     def __iter__(self):
         return iter(self.params)

@@ -24,7 +24,7 @@ from pinnsolve.sampling import SAMPLERS
 from pinnsolve.solve import DEFAULT_NETWORK, DEFAULT_OPTIMIZER, default_axis_points
 from pinnsolve.spec.values import _bool, _integer, _mapping, _number, _option, _string
 from pinnsolve.tensorboard_log import tensorboard_available
-from pinnsolve.config import DTYPES, POLISH_TYPES, AdaptiveSampling, PolishConfig, TrainingConfig, check_training
+from pinnsolve.config import DERIVATIVES, DTYPES, POLISH_TYPES, AdaptiveSampling, PolishConfig, TrainingConfig, check_training
 from pinnsolve.train import EarlyStopping
 from pinnsolve.weighting import WEIGHTINGS, Fixed, GradNormAnnealing, Weighting
 
@@ -171,7 +171,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         raise SpecError("training.lbfgs", "renamed to training.polish, with the same options (type: lbfgs is its default)")
     raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "adaptive", "causal",
                                        "seed", "log_every", "schedule", "clip_grad_norm", "early_stopping", "polish",
-                                       "checkpoint_every", "device", "dtype"))
+                                       "checkpoint_every", "device", "dtype", "derivatives", "compile"))
     iterations = _integer(_option(raw, "iterations", TrainingConfig), "training.iterations", 0, 10**9)
     schedule = _schedule(raw["schedule"], iterations) if raw.get("schedule") is not None else None
     stopping = None
@@ -219,6 +219,8 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
                                   0, 10**9),
         device=device,
         dtype=check_choice(_option(raw, "dtype", TrainingConfig), "training.dtype", DTYPES),
+        derivatives=check_choice(_option(raw, "derivatives", TrainingConfig), "training.derivatives", DERIVATIVES),
+        compile=_bool(_option(raw, "compile", TrainingConfig), "training.compile"),
     )
     check_training(config, problem)  # names of point sets and variables: the trainer's own check
     return config
