@@ -61,6 +61,11 @@ def compiled(engine: Engine) -> Engine:
     # is read when a backward is compiled, lazily, so it is set for the process.
     if hasattr(torch._functorch.config, "donated_buffer"):  # torch >= 2.5
         torch._functorch.config.donated_buffer = False
+    # Every engine runs the same Python code, so its graphs (one per network, plan, point count and
+    # precision: several per run, more when one process solves several problems) count against
+    # one recompile limit, past which torch runs the code uncompiled.
+    limit = "recompile_limit" if hasattr(torch._dynamo.config, "recompile_limit") else "cache_size_limit"
+    setattr(torch._dynamo.config, limit, max(getattr(torch._dynamo.config, limit), 256))
     function: Engine = torch.compile(engine)
 
     def call(points: torch.Tensor):
@@ -70,8 +75,9 @@ def compiled(engine: Engine) -> Engine:
         except Exception as error:  # noqa: BLE001 - any failure of the compiler stack
             if function is engine:
                 raise
-            warnings.warn(f"torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
-                          "training continues without compiling", RuntimeWarning, stacklevel=2)
+            first_line = str(error).splitlines()[0] if str(error) else ""
+            warnings.warn(f"torch.compile failed ({type(error).__name__}: {first_line}); training continues "
+                          "without compiling", RuntimeWarning, stacklevel=2)
             function = engine
             return function(points)
 

@@ -175,12 +175,11 @@ class Jet:
 
     # the expression language's functions
     def sin(self):
-        s, c = torch.sin(self.value), torch.cos(self.value)
-        return self.chain(s, c, -s)
+        return self.chain(*_sin(self.value))
 
     def cos(self):
-        s, c = torch.sin(self.value), torch.cos(self.value)
-        return self.chain(c, -s, -c)
+        c = torch.cos(self.value)
+        return self.chain(c, -torch.sin(self.value), -c)
 
     def tan(self):
         t = torch.tan(self.value)
@@ -200,9 +199,7 @@ class Jet:
         return self.chain(s, 0.5 / s, -0.25 / (s * self.value))
 
     def tanh(self):
-        t = torch.tanh(self.value)
-        s = 1 - t * t
-        return self.chain(t, s, -2 * t * s)
+        return self.chain(*_tanh(self.value))
 
     def abs(self):
         return self.chain(torch.abs(self.value), torch.sign(self.value), None)
@@ -253,7 +250,7 @@ def _cat(jets: list[Jet]) -> Jet:
                [join([j.second[p] for j in jets]) for p in range(len(plan.seconds))], plan)
 
 
-# activations: g(v), g'(v), g''(v)
+# g(v), g'(v), g''(v) of the activations (and of the expression language's tanh and sin)
 def _tanh(v):
     t = torch.tanh(v)
     s = 1 - t * t

@@ -82,3 +82,25 @@ def test_a_compiler_failure_falls_back_to_the_eager_step(monkeypatch):
         expected = run(heat(iterations=5))
     np.testing.assert_array_equal(result.history["loss/pde"], expected.history["loss/pde"])
     assert torch.compile is broken
+
+
+def test_many_engines_in_one_process_all_stay_compiled():
+    """Every engine runs the same Python code: more graphs than torch's default recompile limit (8)
+    still compile, rather than running uncompiled past it."""
+    from torch._dynamo.utils import counters
+
+    from pinnsolve.objective import compiled
+    from pinnsolve.taylor import forward_engine
+
+    spec = heat()
+    network = build_model(spec.problem, {"width": 2, "depth": 1}).double()
+    reads = [{"u"}, {"u_x"}, {"u_t"}, {"u_xx"}, {"u_tt"}, {"u_xt"}, {"u_x", "u_t"}, {"u_xx", "u_t"},
+             {"u_xx", "u_tt"}, {"u_xx+u_tt"}]
+    before = counters["stats"]["unique_graphs"]
+    points = torch.rand(5, 2, dtype=torch.float64)
+    for read in reads:
+        engine = forward_engine(network, read, ["u"], ["x", "t"])
+        outputs = compiled(engine)(points)
+        for key, value in engine(points).items():
+            torch.testing.assert_close(outputs[key], value, rtol=1e-12, atol=1e-12)
+    assert counters["stats"]["unique_graphs"] - before == len(reads)
