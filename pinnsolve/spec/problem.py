@@ -122,7 +122,7 @@ class FieldExpression:
     def __init__(self, expression: Expression, fields: list[str], variables: list[str]):
         self.expression = expression
         names = {name for name in expression.names if parse_name(name, tuple(fields), tuple(variables)) is not None}
-        self.sums = summed_seconds(expression.text, fields, variables) if isinstance(expression.text, str) else []
+        self.sums = summed_seconds(expression.text, fields, variables)
         summed = {name for group in self.sums for name in group}
         self.reads = frozenset(names - summed | {"+".join(group) for group in self.sums})
 
