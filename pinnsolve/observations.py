@@ -74,6 +74,12 @@ class Observations(Term):
                 k = outside[0]
                 raise ValueError(f"{len(outside)} of {len(points)} observations lie outside the domain, the first at "
                                  f"index {k}: {variable} = {points[k, i]:g} is not in [{lo:g}, {hi:g}]")
+        outside = np.flatnonzero(~domain.inside(points))
+        if len(outside):
+            k = outside[0]
+            at = ", ".join(f"{v} = {points[k, i]:g}" for i, v in enumerate(domain.variables))
+            raise ValueError(f"{len(outside)} of {len(points)} observations lie outside the geometry, the first at "
+                             f"index {k}: {at}")
 
 
 def _first_bad(array: np.ndarray) -> int:

@@ -18,7 +18,7 @@ from pinnsolve.derivatives import Fields
 from pinnsolve.domain import Domain, Side
 from pinnsolve.errors import SpecError, describe
 from pinnsolve.observations import Observations
-from pinnsolve.terms import INTERIOR, Interior, OnSides, OppositeSides, PointSource, Term, reads_of
+from pinnsolve.terms import INTERIOR, Interior, OnBoundary, OnSides, OppositeSides, PointSource, Term, reads_of
 
 Value = float | Callable[[Fields, "Params"], torch.Tensor]
 Reference = Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
@@ -122,11 +122,8 @@ class Condition:
     name: str | None = dataclass_field(default=None, kw_only=True)
     kind = "condition"
 
-    def sides(self, domain: Domain) -> list[Side]:
-        raise NotImplementedError
-
     def where(self, domain: Domain) -> PointSource:
-        return OnSides(tuple(self.sides(domain)))
+        raise NotImplementedError
 
     def reads(self, domain: Domain) -> set[str]:
         """The fields and derivatives the residual reads besides its value's."""
@@ -136,9 +133,9 @@ class Condition:
         raise NotImplementedError
 
     def term(self, name: str, domain: Domain) -> Term:
-        value = reads_of(getattr(self, "value", 0.0))
+        values = [reads_of(getattr(self, key, 0.0)) for key in ("value", "a", "b")]
         return Term(name, self.where(domain), functools.partial(self.residual, domain=domain),
-                    None if value is None else frozenset(self.reads(domain) | value))
+                    None if None in values else frozenset(self.reads(domain).union(*values)))
 
 
 class _AlongVariable(Condition):
@@ -146,6 +143,9 @@ class _AlongVariable(Condition):
 
     def sides(self, domain: Domain) -> list[Side]:
         return [domain.side(f"{self.variable}=min", "variable")]
+
+    def where(self, domain: Domain) -> PointSource:
+        return OnSides(tuple(self.sides(domain)))
 
 
 @dataclass
@@ -165,20 +165,38 @@ class Initial(_AlongVariable):
 
 
 @dataclass
-class _OnSides(Condition):
+class _OnBoundary(Condition):
+    """A condition on sides of the box (``"x=min"``) or on named parts of the geometry's boundary
+    (``"hole"``, ``"room.2"``, ``"boundary"``)."""
+
     on: str | list[str] = ""
     value: Value = 0.0
 
-    def sides(self, domain: Domain) -> list[Side]:
-        texts = [self.on] if isinstance(self.on, str) else list(self.on)
-        if not texts:
-            raise SpecError("on", "name at least one side, e.g. 'x=min'")
-        return [domain.side(text) for text in texts]
+    def _texts(self) -> list[str]:
+        return [self.on] if isinstance(self.on, str) else list(self.on)
+
+    def where(self, domain: Domain) -> PointSource:
+        located = domain.boundary(self._texts())
+        return OnSides(located) if isinstance(located, tuple) else OnBoundary(located)
+
+    def normal_variables(self, domain: Domain) -> list[str]:
+        """The variables the outward normals can point along: the sides' variables, or the
+        geometry's. (Read from the names alone: residuals ask at every step.)"""
+        texts = self._texts()
+        if domain.shape is not None and not any("=" in str(text) for text in texts):
+            return list(domain.shape_variables)
+        return list(dict.fromkeys(domain.side(text).variable for text in texts))
+
+    def flux(self, f: Fields, domain: Domain) -> torch.Tensor:
+        """∂u/∂n = n·∇u. Each point carries the outward normal where it was sampled, so no coordinate
+        is compared with a bound."""
+        normal = f.point_data["normal"]
+        return sum(normal[..., domain.index(v)] * f[f"{self.field}_{v}"] for v in self.normal_variables(domain))
 
 
 @dataclass
-class Dirichlet(_OnSides):
-    """u = value on the given sides, e.g. ``Dirichlet("u", on=["x=-1", "x=1"], value=0)``."""
+class Dirichlet(_OnBoundary):
+    """u = value on the given sides or boundary parts, e.g. ``Dirichlet("u", on=["x=-1", "x=1"], value=0)``."""
 
     kind = "dirichlet"
 
@@ -190,21 +208,33 @@ class Dirichlet(_OnSides):
 
 
 @dataclass
-class Neumann(_OnSides):
-    """∂u/∂n = value on the given sides, n the outward normal (−x on x=min, +x on x=max)."""
+class Neumann(_OnBoundary):
+    """∂u/∂n = value on the given sides or boundary parts, n the outward normal (−x on x=min)."""
 
     kind = "neumann"
 
     def reads(self, domain: Domain) -> set[str]:
-        return {f"{self.field}_{side.variable}" for side in self.sides(domain)}
+        return {f"{self.field}_{v}" for v in self.normal_variables(domain)}
 
     def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
-        # n·∇u over the variables the sides' normals point along; each point carries the normal of
-        # the side it was sampled on, so no coordinate is compared with a bound.
-        normal = f.point_data["normal"]
-        variables = dict.fromkeys(side.variable for side in self.sides(domain))
-        flux = sum(normal[..., domain.index(v)] * f[f"{self.field}_{v}"] for v in variables)
-        return flux - _evaluate(self.value, f, p)
+        return self.flux(f, domain) - _evaluate(self.value, f, p)
+
+
+@dataclass
+class Robin(_OnBoundary):
+    """a·u + b·∂u/∂n = value on the given sides or boundary parts (convective heat transfer, an
+    impedance wall); a and b are numbers or, like the value, expressions."""
+
+    a: Value = 1.0
+    b: Value = 1.0
+    kind = "robin"
+
+    def reads(self, domain: Domain) -> set[str]:
+        return {self.field} | {f"{self.field}_{v}" for v in self.normal_variables(domain)}
+
+    def residual(self, f: Fields, p: Params, domain: Domain) -> torch.Tensor:
+        return (_evaluate(self.a, f, p) * f[self.field] + _evaluate(self.b, f, p) * self.flux(f, domain)
+                - _evaluate(self.value, f, p))
 
 
 @dataclass
@@ -272,7 +302,7 @@ class Problem:
             if c.field not in self.fields:
                 raise SpecError(f"conditions[{i}].field", f"unknown field {c.field!r}; fields are {', '.join(self.fields)}")
             try:
-                c.sides(domain)  # validates the sides against the box
+                c.where(domain)  # validates the sides or boundary parts against the domain
             except SpecError as error:
                 raise SpecError(f"conditions[{i}].{error.path}", error.message) from None
         self.condition_names = self._name_conditions()

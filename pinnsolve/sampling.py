@@ -1,4 +1,5 @@
-"""Collocation points: quasi-random (scipy.stats.qmc) or uniform samples of the box and its sides.
+"""Collocation points: quasi-random (scipy.stats.qmc) or uniform samples of the domain, its sides
+and the parts of its geometry's boundary.
 
 Low-discrepancy points (Sobol', Halton, Latin hypercube) cover the domain more evenly than uniform
 random points at the same count, which lowers the quadrature error of the mean-squared residual.
@@ -11,6 +12,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from pinnsolve.domain import Domain, Side
+from pinnsolve.geometry.shape import rejection
 
 SAMPLERS = ("sobol", "halton", "lhs", "uniform")
 
@@ -64,16 +66,33 @@ class Sampler:
         self.rng.bit_generator.state = state["rng"]
 
     def interior(self, domain: Domain, n: int) -> np.ndarray:
-        return domain.scale(self.unit(n, domain.dim))
+        if domain.shape is None:
+            return domain.scale(self.unit(n, domain.dim))
+        # Points of the whole bounding box, kept where the shape's coordinates fall inside it: one
+        # draw of every coordinate together keeps the product's low discrepancy.
+        return rejection(lambda m: domain.scale(self.unit(m, domain.dim)), domain.inside, n)
 
     def on_sides(self, domain: Domain, sides: list[Side], n: int) -> np.ndarray:
         """n points spread evenly over the given sides (a side of a 1-D box is a single point)."""
         return np.concatenate([self._on_side(domain, s, c) for s, c in zip(sides, split_count(n, len(sides)))])
 
     def _on_side(self, domain: Domain, side: Side, n: int) -> np.ndarray:
-        points = domain.scale(np.insert(self.unit(n, domain.dim - 1), domain.index(side.variable), 0.0, axis=1))
+        if domain.shape is None:
+            points = domain.scale(np.insert(self.unit(n, domain.dim - 1), domain.index(side.variable), 0.0, axis=1))
+        else:  # the shape (times the other intervals) at one end of an interval: an initial condition
+            points = self.interior(domain, n)
         points[:, domain.index(side.variable)] = domain.side_value(side)
         return points
+
+    def on_boundary(self, domain: Domain, parts: frozenset[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """n points on the given parts of the geometry's boundary, spread by length or area, times
+        the intervals of the other variables; and the outward unit normal at each."""
+        shape = domain.shape
+        boundary = shape.sample_boundary(self.unit, n, parts, extra=domain.dim - shape.dim)
+        lower, upper = domain.lower[shape.dim:], domain.upper[shape.dim:]
+        points = np.concatenate([boundary.points, lower + boundary.extra * (upper - lower)], axis=1)
+        normals = np.concatenate([boundary.normals, np.zeros((n, domain.dim - shape.dim))], axis=1)
+        return points, normals
 
 
 def split_count(n: int, parts: int) -> list[int]:

@@ -1,8 +1,8 @@
 """Loss terms: what a problem compiles into, and the one thing training evaluates.
 
-A term is *where* (a point source: the interior, sides of the domain, or given points) × *what*
-(a residual ``g(f, p)`` that should vanish there) × a reduction of the residual to a number (the
-mean square by default). PDE residuals, initial and boundary conditions and any term a user adds
+A term is *where* (a point source: the interior, sides of the domain, parts of its geometry's
+boundary, or given points) × *what* (a residual ``g(f, p)`` that should vanish there) × a reduction
+of the residual to a number (the mean square by default). PDE residuals, initial and boundary conditions and any term a user adds
 are all terms; training loops over them and never asks which kind a term is.
 
 Every interior term shares one point set, named ``"pde"``: one network evaluation and one set of
@@ -75,6 +75,19 @@ class OnSides:
 
 
 @dataclass(frozen=True)
+class OnBoundary:
+    """Points spread by length or area over named parts of the geometry's boundary (times the
+    intervals of the other variables), each with the outward unit normal there."""
+
+    parts: frozenset[str]
+    sampled = True
+
+    def sample(self, sampler: Sampler, domain: Domain, n: int) -> PointSet:
+        points, normals = sampler.on_boundary(domain, self.parts, n)
+        return PointSet(points, {"normal": normals})
+
+
+@dataclass(frozen=True)
 class OppositeSides:
     """Pairs of points facing each other across the box along ``variable``: shape (2, n, d), the
     first on the lower side, the second its partner on the upper side."""
@@ -105,7 +118,7 @@ class GivenPoints:
         return PointSet(self.points, dict(self.data))
 
 
-PointSource = Interior | OnSides | OppositeSides | GivenPoints
+PointSource = Interior | OnSides | OnBoundary | OppositeSides | GivenPoints
 
 
 def mean_square(residual: torch.Tensor) -> torch.Tensor:

@@ -132,7 +132,7 @@ def test_initial_on_unknown_variable_is_a_spec_error():
 def test_dirichlet_samples_split_over_its_sides():
     d = Domain(x=(-1, 1), t=(0, 1))
     c = Dirichlet("u", on=["x=-1", "x=max"])
-    assert c.sides(d) == [Side("x", False), Side("x", True)]
+    assert c.where(d).sides == (Side("x", False), Side("x", True))
     points = sample(c, Sampler("halton", seed=2), d, 10)
     pts = points.points
     np.testing.assert_array_equal(points.data["normal"], [[-1, 0]] * 5 + [[1, 0]] * 5)
@@ -141,18 +141,18 @@ def test_dirichlet_samples_split_over_its_sides():
 
 
 def test_dirichlet_single_side_as_a_string():
-    assert Dirichlet("u", on="t=max").sides(Domain(x=(-1, 1), t=(0, 1))) == [Side("t", True)]
+    assert Dirichlet("u", on="t=max").where(Domain(x=(-1, 1), t=(0, 1))).sides == (Side("t", True),)
 
 
 def test_dirichlet_needs_a_side():
     with pytest.raises(SpecError) as info:
-        Dirichlet("u", on=[]).sides(Domain(x=(-1, 1)))
+        Dirichlet("u", on=[]).where(Domain(x=(-1, 1)))
     assert info.value.path.endswith("on")
 
 
 def test_dirichlet_off_the_box_is_a_spec_error():
     with pytest.raises(SpecError) as info:
-        Dirichlet("u", on=["x=-1", "x=3"]).sides(Domain(x=(-1, 1)))
+        Dirichlet("u", on=["x=-1", "x=3"]).where(Domain(x=(-1, 1)))
     assert "x=3" in str(info.value)
 
 
