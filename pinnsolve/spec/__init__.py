@@ -30,7 +30,7 @@ from pinnsolve.spec.values import _bool, _check_nesting, _flatten, _list, _mappi
 from pinnsolve.config import TrainingConfig
 from pinnsolve.weighting import Weighting
 
-TOP_LEVEL = ("name", "description", "variables", "fields", "params", "pde", "conditions", "reference",
+TOP_LEVEL = ("name", "description", "variables", "geometry", "fields", "params", "pde", "conditions", "reference",
              "network", "optimizer", "weighting", "training", "evaluation", "output")
 
 
@@ -68,7 +68,8 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
                folder: str | Path = ".") -> RunSpec:
     """Validate an already parsed document (a dict as YAML gives it). Relative file names in it (a
     reference data file) are taken relative to ``folder``: the spec file's folder."""
-    spec = _mapping(document, "", TOP_LEVEL, required=("variables", "fields", "pde"))
+    shaped = isinstance(document, Mapping) and "geometry" in document  # then intervals are optional
+    spec = _mapping(document, "", TOP_LEVEL, required=("fields", "pde") if shaped else ("variables", "fields", "pde"))
     _check_nesting(spec, "")
     spec = copy.deepcopy(spec)
     for dotted, value in (overrides or {}).items():
@@ -79,7 +80,7 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
     name = _string(spec.get("name", default_name), "name")
     if "description" in spec:
         _string(spec["description"], "description")
-    domain = _domain(spec["variables"])
+    domain = _domain(spec.get("variables", {}), spec.get("geometry"))
     fields = _fields(spec["fields"], domain)
     params = _params(spec.get("params", {}), domain, fields)
     residuals = _residuals(spec["pde"], _Symbols(fields, domain.variables, params))

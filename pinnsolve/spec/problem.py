@@ -1,4 +1,4 @@
-"""The problem sections of a spec (variables, fields, params, pde, conditions) -> the Python API.
+"""The problem sections of a spec (variables, geometry, fields, params, pde, conditions) -> the Python API.
 
 Expressions are compiled by :mod:`pinnsolve.expressions`, which never evaluates code; the checks
 that belong to the problem itself (field names, condition sides, term names) are left to
@@ -18,13 +18,15 @@ from pinnsolve.derivatives import Fields, parse_name
 from pinnsolve.domain import Domain
 from pinnsolve.errors import SpecError, check_choice
 from pinnsolve.expressions import Expression, SymbolTable, compile_expression
-from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, Unknown, check_field_names
+from pinnsolve.problem import Condition, Dirichlet, Initial, Neumann, Periodic, Robin, Unknown, check_field_names
+from pinnsolve.spec.geometry import _geometry_domain
 from pinnsolve.spec.values import _bool, _integer, _list, _mapping, _number, _string
 
 MAX_DERIVATIVE_ORDER = 8  # PDEs in use go to order 6 (phase-field crystal); a longer name is a typo
 
 
-def _domain(value: Any) -> Domain:
+def _domain(value: Any, geometry: Any = None) -> Domain:
+    """``variables`` (intervals) and, when given, ``geometry`` (a shape over more variables)."""
     variables = _mapping(value, "variables")
     for name, interval in variables.items():
         path = f"variables.{name}"
@@ -32,7 +34,8 @@ def _domain(value: Any) -> Domain:
             raise SpecError(path, "expected an interval [min, max]")
         for i, bound in enumerate(interval):
             _number(bound, f"{path}[{i}]")
-    return Domain(**{str(k): tuple(v) for k, v in variables.items()})
+    intervals = {str(k): tuple(v) for k, v in variables.items()}
+    return Domain(**intervals) if geometry is None else _geometry_domain(geometry, intervals)
 
 
 def _fields(value: Any, domain: Domain) -> list[str]:
@@ -184,6 +187,7 @@ CONDITIONS: dict[str, tuple[type[Condition], tuple[str, ...]]] = {
     "initial": (Initial, ("value", "variable", "order")),
     "dirichlet": (Dirichlet, ("on", "value")),
     "neumann": (Neumann, ("on", "value")),
+    "robin": (Robin, ("on", "a", "b", "value")),
     "periodic": (Periodic, ("variable", "derivatives")),
 }
 
@@ -200,13 +204,15 @@ def _condition(value: Any, path: str, domain: Domain, fields: list[str], params:
     else:
         raise SpecError(f"{path}.field", f"missing: with several fields say which one ({', '.join(fields)})")
     options: dict[str, Any] = {"name": _string(raw["name"], f"{path}.name") if "name" in raw else None}
-    if "value" in raw:
-        expression = compile_expression(raw["value"], domain.variables + list(params), f"{path}.value")
-        options["value"] = FieldExpression(expression, fields, domain.variables) if expression.names else expression({})
+    for key in ("value", "a", "b"):
+        if key in raw:
+            expression = compile_expression(raw[key], domain.variables + list(params), f"{path}.{key}")
+            options[key] = FieldExpression(expression, fields, domain.variables) if expression.names else expression({})
     if "on" in raw:
         sides = raw["on"] if isinstance(raw["on"], list) else [raw["on"]]
         for i, side in enumerate(sides):
-            domain.side(_string(side, f"{path}.on"), f"{path}.on" + (f"[{i}]" if isinstance(raw["on"], list) else ""))
+            domain.boundary([_string(side, f"{path}.on")], f"{path}.on" + (f"[{i}]" if isinstance(raw["on"], list) else ""))
+        domain.boundary(sides, f"{path}.on")
         options["on"] = sides
     if "variable" in raw:
         options["variable"] = check_choice(raw["variable"], f"{path}.variable", domain.variables)
