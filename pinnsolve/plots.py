@@ -1,7 +1,8 @@
 """PNG figures of a result: the solution (with reference and error), time slices, training history.
 
 For problems of more than two variables, the fields are shown on the plane of the first two
-variables at the middle of the grid of the others.
+variables at the middle of the grid of the others. Grid points outside a geometry hold NaN and are
+left blank, so only the domain is drawn.
 """
 
 from pathlib import Path
@@ -62,6 +63,8 @@ def _solution_figure(result: Result):
                 cmap = "coolwarm" if title == "error" else "viridis"
                 mesh = ax.pcolormesh(horizontal, vertical, image, shading="auto", cmap=cmap)
                 figure.colorbar(mesh, ax=ax)
+                if result.mask is not None and "t" not in names[:2]:  # a shape: draw it undistorted
+                    ax.set_aspect("equal")
                 ax.set_xlabel(names[1] if names[1] == "t" else names[0])
                 ax.set_ylabel(names[0] if names[1] == "t" else names[1])
             ax.set_title(f"{field}: {title}")

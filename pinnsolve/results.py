@@ -6,7 +6,9 @@ Layout (every array in float64)::
                        model_dtype (at the end), wall_time, steps, created, torch_version, python_version
     /spec              the resolved spec (YAML text), enough to rerun
     /grid/<variable>   evaluation grid axes
-    /solution/<field>  prediction on the grid (attr ``axes``: variable order of the array's dimensions)
+    /solution/<field>  prediction on the grid (attr ``axes``: variable order of the array's dimensions);
+                       NaN at grid points outside the domain (a geometry inside its bounding box)
+    /mask              1 where a grid point lies in the domain, 0 outside; only when some lie outside
     /reference/<field> reference on the grid, when the problem has one
     /error/<field>     pointwise prediction − reference
     /metrics/<field>   attrs rel_l2 (‖e‖₂/‖ref‖₂) and max_abs (max |e|)
@@ -46,6 +48,7 @@ class Result:
     params: dict[str, float] = field(default_factory=dict)  # trained values of the unknown parameters
     reference_params: dict[str, float] = field(default_factory=dict)  # their true values, when known
     attrs: dict = field(default_factory=dict)
+    mask: np.ndarray | None = None  # grid points inside the domain, where a geometry leaves some out
 
     @property
     def variables(self) -> list[str]:
@@ -59,11 +62,13 @@ class Result:
 
     @property
     def metrics(self) -> dict[str, dict[str, float]]:
-        """Per field: rel_l2 = ‖u − u_ref‖₂ / ‖u_ref‖₂ and max_abs = max |u − u_ref| on the grid."""
+        """Per field: rel_l2 = ‖u − u_ref‖₂ / ‖u_ref‖₂ and max_abs = max |u − u_ref| on the grid
+        points in the domain."""
         if self.reference is None:
             return {}
-        return {name: {"rel_l2": relative_l2(self.solution[name], self.reference[name]),
-                       "max_abs": float(np.max(np.abs(e)))} for name, e in self.error.items()}
+        return {name: {"rel_l2": relative_l2(self.solution[name], self.reference[name], self.mask),
+                       "max_abs": float(np.max(np.abs(e if self.mask is None else e[self.mask])))}
+                for name, e in self.error.items()}
 
     @property
     def param_errors(self) -> dict[str, float]:
@@ -106,6 +111,8 @@ class Result:
         h5["spec"] = self.spec
         for variable, axis in self.axes.items():
             h5[f"grid/{variable}"] = np.asarray(axis, dtype=np.float64)
+        if self.mask is not None:
+            h5.create_dataset("mask", data=self.mask.astype(np.uint8), compression="gzip").attrs["axes"] = ",".join(self.variables)
         groups = {"solution": self.solution, "reference": self.reference, "error": self.error}
         for group, arrays in groups.items():
             for name, values in (arrays or {}).items():
@@ -125,7 +132,10 @@ class Result:
                 h5.require_group(group).attrs.update(values)
 
 
-def relative_l2(prediction: np.ndarray, reference: np.ndarray) -> float:
+def relative_l2(prediction: np.ndarray, reference: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """‖prediction − reference‖₂ / ‖reference‖₂, over the points where ``mask`` holds (all by default)."""
+    if mask is not None:
+        prediction, reference = prediction[mask], reference[mask]
     return float(np.linalg.norm(prediction - reference) / np.linalg.norm(reference))
 
 
@@ -150,4 +160,5 @@ def load_result(path: str | Path) -> Result:
             reference_params=({k: float(v) for k, v in h5["reference_params"].attrs.items()}
                               if "reference_params" in h5 else {}),
             attrs={k: v for k, v in h5.attrs.items() if k != "problem"},
+            mask=h5["mask"][()].astype(bool) if "mask" in h5 else None,
         )

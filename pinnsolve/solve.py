@@ -66,7 +66,8 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
     ``network``: a module mapping (n, d) points to (n, fields) outputs, or options for
     :func:`build_model`. ``optimizer``: ``{"type": "adan", "lr": 1e-3, ...}`` or a function
     ``params -> torch.optim.Optimizer``. ``axes``: evaluation grid per variable (default: an even
-    grid of about 20,000 points). The seed in ``training`` fixes the network initialisation and the
+    grid of about 20,000 points over the domain's bounding box; where a geometry leaves points of it
+    outside the domain, their values are NaN and ``Result.mask`` says which are inside). The seed in ``training`` fixes the network initialisation and the
     collocation points.
 
     ``checkpoint``: a file to save the run's state to every ``training.checkpoint_every`` steps and
@@ -93,24 +94,34 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
     axes = {v: np.asarray(axes[v], dtype=np.float64) for v in problem.domain.variables}
     grid = problem.domain.grid(axes)
     shape = tuple(len(a) for a in axes.values())
+    inside = problem.domain.inside(grid).reshape(shape)
+    mask = None if inside.all() else inside  # a geometry's bounding box: NaN outside the domain
+
+    def on_domain(values) -> np.ndarray:
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), shape).copy()
+        if mask is not None:
+            values[~mask] = np.nan
+        return values
+
     reference = None
     if problem.reference is not None:
-        values = problem.reference({v: grid[:, i].reshape(shape) for i, v in enumerate(axes)})
+        with np.errstate(all="ignore"):  # a formula may be undefined outside the domain (in a hole)
+            values = problem.reference({v: grid[:, i].reshape(shape) for i, v in enumerate(axes)})
         missing = [name for name in problem.fields if name not in values]
         if missing:
             raise ValueError(f"the reference gives no values for {', '.join(missing)}; it must cover every field")
-        reference = {name: np.broadcast_to(np.asarray(values[name], dtype=np.float64), shape).copy() for name in problem.fields}
+        reference = {name: on_domain(values[name]) for name in problem.fields}
 
     def predict() -> dict[str, np.ndarray]:
         parameter = next(model.parameters())
         points = torch.tensor(grid, dtype=parameter.dtype, device=parameter.device)
         with torch.no_grad():
             outputs = torch.cat([model(chunk) for chunk in points.split(65536)]).double().cpu().numpy()
-        return {name: outputs[:, i].reshape(shape) for i, name in enumerate(problem.fields)}
+        return {name: on_domain(outputs[:, i].reshape(shape)) for i, name in enumerate(problem.fields)}
 
     def monitor() -> dict[str, float]:
         prediction = predict()
-        return {f"rel_l2/{name}": relative_l2(prediction[name], reference[name]) for name in problem.fields}
+        return {f"rel_l2/{name}": relative_l2(prediction[name], reference[name], mask) for name in problem.fields}
 
     context = RunContext(monitor if reference is not None else None, progress,
                          Path(checkpoint) if checkpoint is not None else None, spec, stop)
@@ -128,7 +139,7 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
     wall_time = time.perf_counter() - started
 
     result = Result(
-        name=problem.name, spec=spec, axes=axes, solution=predict(), reference=reference,
+        name=problem.name, spec=spec, axes=axes, solution=predict(), reference=reference, mask=mask,
         history=trainer.history.arrays(), model_config=dict(getattr(model, "config", {})),
         model_state={k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()},
         params=problem.params.numbers(trainable_only=True), reference_params=dict(problem.reference_params),
