@@ -1,0 +1,30 @@
+"""Large tensors in CPU memory without page faults at every step.
+
+glibc's malloc serves blocks above 32 MiB with mmap and gives them back to the system when freed.
+A training step on a million collocation points allocates gigabytes of such blocks, so every step
+mapped them afresh and faulted in (zeroed) every page: the step cost three times as much per point
+at 10⁶ points as at 2.6·10⁵ (``python3 benchmarks/scaling.py points``). Serving large blocks from
+the heap and keeping freed memory lets each step reuse the last one's. PyTorch's CPU performance
+guide suggests preloading jemalloc or tcmalloc for the same reason; this needs nothing preloaded.
+"""
+
+import ctypes
+import ctypes.util
+import functools
+import sys
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Ask glibc to serve blocks up to 1 GiB from the heap and keep what is freed (once per process);
+    False where the C library is not glibc (nothing changes there)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, ctypes.c_int(2**30)) and mallopt(M_TRIM_THRESHOLD, ctypes.c_int(2**31 - 1)))
