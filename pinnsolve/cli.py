@@ -71,6 +71,7 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     A checkpoint (checkpoint.pt) is saved every training.checkpoint_every steps. Ctrl-C or SIGTERM
     stops at the next step with a checkpoint and the result so far; --resume continues from it.
     """
+    from pinnsolve.distributed import Group, ProcessLost
     from pinnsolve.solve import solve
     from pinnsolve.spec import load_spec
     from pinnsolve.tensorboard_log import TensorBoardLog
@@ -83,6 +84,12 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
         run_spec = load_spec(spec, overrides)
     except SpecError as error:
         _spec_error(spec, error)
+    # Under torchrun, every process trains; the leader alone reports and writes.
+    group = Group.from_environment(run_spec.training.device)
+    try:
+        group.check(run_spec.training, run_spec.problem)
+    except SpecError as error:
+        _spec_error(spec, error)
     target = run_spec.output_dir / "result.h5"
     checkpoint = run_spec.output_dir / "checkpoint.pt"
     start = _claim_output_folder(target, checkpoint, run_spec.text, resume, force)
@@ -91,10 +98,12 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     except OSError as error:
         fail(f"cannot create the output folder {run_spec.output_dir}: {error.strerror or error}")
 
+    console.quiet, quiet = not group.leader, quiet or not group.leader
     problem = run_spec.problem
     console.print(f"[bold]{problem.name}[/]: {', '.join(problem.term_names)} on {problem.domain!r}"
-                  + (f", resuming at step {start}" if resume else ""))
-    board = TensorBoardLog(run_spec.output_dir / "tensorboard") if run_spec.tensorboard else None
+                  + (f", resuming at step {start}" if resume else "")
+                  + (f", {group.size} processes" if group.size > 1 else ""))
+    board = TensorBoardLog(run_spec.output_dir / "tensorboard") if run_spec.tensorboard and group.leader else None
     stop = threading.Event()
     try:
         with _stop_on_signals(stop) as received:  # held while writing too: a first Ctrl-C then lets the write finish
@@ -103,17 +112,21 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
                 try:
                     result = solve(problem, run_spec.network, run_spec.optimizer, run_spec.weighting,
                                    run_spec.training, run_spec.axes, spec=run_spec.text, progress=report,
-                                   checkpoint=checkpoint, resume=resume, stop=stop)
+                                   checkpoint=checkpoint, resume=resume, stop=stop, group=group)
                     stopped = None
                 except TrainingStopped as error:
                     result, stopped = error.result, error
+                except ProcessLost as error:
+                    saved = f"; the last checkpoint is {checkpoint}" if checkpoint.exists() else ""
+                    fail(f"stopped: another process of this {group.size}-process run stopped answering ({error}){saved}",
+                         status=1)
                 except OSError as error:  # a checkpoint could not be written: disk full, folder gone
                     fail(f"stopped: cannot write {error.filename or run_spec.output_dir}: {error.strerror or error}",
                          status=1)
                 finally:
                     if board is not None:
                         board.close()
-            written = _write_result(result, target, run_spec.plots)
+            written = _write_result(result, target, run_spec.plots) if group.leader else []
     except KeyboardInterrupt:  # a second Ctrl-C: leave at once; atomic writes leave no broken file
         fail(f"aborted; the last checkpoint is {checkpoint}" if checkpoint.exists() else "aborted",
              status=128 + signal.SIGINT)
@@ -122,10 +135,12 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
         fail(f"training diverged: {stopped}. Wrote the result up to the last logged step to {target} "
              f"(status diverged){kept}", status=1)
     if stopped is not None:
-        errors.print(f"stopped at step {stopped.step}: wrote {checkpoint} and the result so far to {target} "
-                     f"(status interrupted); continue with: {_resume_command(spec, overrides)}", markup=False,
-                     highlight=False, soft_wrap=True)
-        raise typer.Exit(128 + received[0])  # the shell's convention for "ended by signal N"
+        if group.leader:
+            errors.print(f"stopped at step {stopped.step}: wrote {checkpoint} and the result so far to {target} "
+                         f"(status interrupted); continue with: {_resume_command(spec, overrides)}", markup=False,
+                         highlight=False, soft_wrap=True)
+        # the shell's convention for "ended by signal N" (another process's signal: SIGTERM's)
+        raise typer.Exit(128 + (received[0] if received else signal.SIGTERM))
     _print_metrics(result)
     console.print(f"wrote {', '.join(str(p) for p in written)}", soft_wrap=True)  # paths are never folded
 

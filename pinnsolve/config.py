@@ -28,6 +28,9 @@ class AdaptiveSampling:
 
 
 DERIVATIVES = ("forward", "autograd")
+# "highest": float32 matrix products in full float32; "tf32": on NVIDIA GPUs (Ampere and later),
+# with TensorFloat-32 inputs (10-bit mantissa); "bf16": the losses evaluated under bfloat16 autocast
+PRECISIONS = ("highest", "tf32", "bf16")
 POLISH_TYPES = ("lbfgs", "bfgs", "ssbfgs", "ssbroyden", "lm", "natural_gradient")
 
 
@@ -50,6 +53,8 @@ class PolishConfig:
 class TrainingConfig:
     iterations: int = 10000
     points: dict[str, int] = field(default_factory=dict)  # per term: "pde" and each condition's name
+    # first phase: points per step, per point set (the others whole); cycles through each set
+    batch_size: dict[str, int] = field(default_factory=dict)
     sampler: str = "sobol"
     resample_every: int = 0      # 0: keep the first points
     adaptive: AdaptiveSampling | None = None  # how interior points are resampled; None: quasi-random
@@ -67,6 +72,7 @@ class TrainingConfig:
     # network and the orders allow it (nested autograd serves the rest); "autograd": nested autograd
     derivatives: str = "forward"
     compile: bool = False  # torch.compile the derivative engine: pays on long runs, costs seconds to start
+    precision: str = "highest"  # one of PRECISIONS: reduced precision is opt-in, and costs digits
 
 
 def check_training(config: TrainingConfig, problem: Problem) -> None:
@@ -75,12 +81,19 @@ def check_training(config: TrainingConfig, problem: Problem) -> None:
     plain mean-square loss."""
     check_choice(config.polish.type, "training.polish.type", POLISH_TYPES)
     check_choice(config.derivatives, "training.derivatives", DERIVATIVES)
+    check_choice(config.precision, "training.precision", PRECISIONS)
+    if config.precision == "tf32" and not config.device.startswith("cuda"):
+        raise SpecError("training.precision", f"tf32 is a mode of NVIDIA GPUs; this run's device is {config.device}: "
+                                              "use highest, or bf16")
+    if config.precision == "bf16" and config.dtype != "float32":
+        raise SpecError("training.precision", "bf16 evaluates a float32 network in bfloat16; set training.dtype: float32")
     if config.causal is not None:
         check_choice(config.causal.variable, "training.causal.variable", problem.domain.variables)
         if config.polish.type in ("lm", "natural_gradient") and config.polish.iterations > 0:
             raise SpecError("training.polish.type", f"{config.polish.type} needs the plain mean-square loss; "
                                                     "training.causal weights it in time: use type ssbroyden")
     sampled = [name for name, source in problem.point_sets.items() if source.sampled]
-    for path, counts in (("training.points", config.points), ("training.polish.points", config.polish.points)):
+    for path, counts in (("training.points", config.points), ("training.polish.points", config.polish.points),
+                         ("training.batch_size", config.batch_size)):
         for name in counts:
             check_choice(name, path, sampled)

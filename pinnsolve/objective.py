@@ -17,6 +17,8 @@ import torch
 
 from pinnsolve.causal import CausalWeighting
 from pinnsolve.derivatives import Engine, Fields
+from pinnsolve.distributed import Group
+from pinnsolve.host_memory import keep_freed_memory
 from pinnsolve.problem import Params, Problem
 from pinnsolve.taylor import forward_engine
 from pinnsolve.terms import INTERIOR, PointSet, Term, mean_square
@@ -102,13 +104,18 @@ class Step:
 
 class Objective:
     """The loss terms of ``problem`` evaluated with ``network``; interior terms reduced with
-    ``causal`` weights in time when given (:mod:`pinnsolve.causal`)."""
+    ``causal`` weights in time when given (:mod:`pinnsolve.causal`). With a ``group`` of several
+    processes, the points given are this process's share and losses and gradients are summed
+    over the processes (:mod:`pinnsolve.distributed`)."""
 
     def __init__(self, problem: Problem, network: torch.nn.Module, causal: CausalWeighting | None = None,
-                 derivatives: str = "forward", compile: bool = False):
+                 derivatives: str = "forward", compile: bool = False, group: Group | None = None,
+                 precision: str = "highest"):
         self.problem = problem
+        self.precision = precision
         self.network = network
         self.terms = list(problem.terms)
+        self.group = group or Group()
         # per point set: the forward-mode engine for what its terms read (None: nested autograd),
         # and what the loss evaluates with, compiled or not
         self.engines: dict[str, Engine | None] = {}
@@ -120,6 +127,8 @@ class Objective:
         self.evaluators = {name: compiled(engine) if compile and engine is not None else engine
                            for name, engine in self.engines.items()}
         self.parameters = trainable(network, problem.params)
+        if any(p.device.type == "cpu" for p in self.parameters):
+            keep_freed_memory()
         self.constant: list[str] = []  # terms left out by leave_out_constant_terms
         self.causal = causal
         if causal is not None:
@@ -166,6 +175,15 @@ class Objective:
             yield term, term.residual(fields[term.point_set], self.problem.params)
 
     def losses(self, batches: Mapping[str, PointSet]) -> dict[str, torch.Tensor]:
+        # bf16: the network, its derivatives and the residuals in bfloat16 where autocast allows
+        # (matrix products and their neighbours), in every float32 phase; autocast leaves float64 alone
+        device = next(iter(batches.values())).points.device.type
+        with torch.autocast(device, torch.bfloat16, enabled=self.precision == "bf16"):
+            if self.group.size > 1:
+                return self._shared_losses(batches)
+            return self._local_losses(batches)
+
+    def _local_losses(self, batches: Mapping[str, PointSet]) -> dict[str, torch.Tensor]:
         losses = {}
         for term, residual in self.residuals(batches, self.terms, compiled=True):
             if self.causal is not None and term.point_set == INTERIOR:
@@ -175,6 +193,20 @@ class Objective:
                 losses[term.name] = term.reduction(residual)
         return losses
 
+    def _shared_losses(self, batches: Mapping[str, PointSet]) -> dict[str, torch.Tensor]:
+        """Each term's mean square over every process's points: this process's sum of squares over
+        the global count, carrying the global value (the sum of the shares) and the gradient of
+        its own share, which :meth:`step` adds up across the processes."""
+        sums, counts = {}, []
+        for term, residual in self.residuals(batches, self.terms, compiled=True):
+            sums[term.name] = residual.square().sum()
+            counts.append(residual.numel())
+        reference = next(iter(sums.values()))
+        counts = self.group.sum(torch.tensor(counts, dtype=reference.dtype, device=reference.device))
+        shares = {name: total / count for (name, total), count in zip(sums.items(), counts)}
+        values = self.group.sum(torch.stack(list(shares.values())))
+        return {name: share + (value - share).detach() for (name, share), value in zip(shares.items(), values)}
+
     def step(self, batches: Mapping[str, PointSet], weigh: Weigh) -> Step:
         """Losses, weights from ``weigh(losses, gradient_context)``, the weighted total, and its
         gradient. Raises :class:`NonFiniteLoss` before weighting when a term is not finite."""
@@ -182,11 +214,15 @@ class Objective:
         for name, loss in losses.items():
             if not torch.isfinite(loss):
                 raise NonFiniteLoss(name, loss.item())
-        weights = dict(weigh(losses, GradientContext(losses, self.parameters)))
+        weights = dict(weigh(losses, GradientContext(losses, self.parameters, self.group)))
         total = sum(weights[name] * loss for name, loss in losses.items())
         for parameter in self.parameters:
             parameter.grad = None
         total.backward()
+        if self.group.size > 1:
+            summed = self.group.sum_gradients([p.grad for p in self.parameters], self.parameters)
+            for parameter, gradient in zip(self.parameters, summed):
+                parameter.grad = gradient
         return Step(losses, weights, total, [p.grad for p in self.parameters])
 
     def residual_blocks(self, batches: Mapping[str, PointSet], weights: Mapping[str, float],

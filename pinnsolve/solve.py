@@ -16,6 +16,7 @@ import torch
 from pinnsolve import __version__
 from pinnsolve.checkpoint import load_checkpoint
 from pinnsolve.config import DTYPES, TrainingConfig
+from pinnsolve.distributed import Group
 from pinnsolve.nets import build_network
 from pinnsolve.objective import move, trainable
 from pinnsolve.optim import build_optimizer
@@ -60,7 +61,8 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
           weighting: Weighting | None = None, training: TrainingConfig | None = None,
           axes: Mapping[str, np.ndarray] | None = None, spec: str = "",
           progress: Callable[[int, int, Mapping[str, float]], None] | None = None,
-          checkpoint: str | Path | None = None, resume: bool = False, stop: threading.Event | None = None) -> Result:
+          checkpoint: str | Path | None = None, resume: bool = False, stop: threading.Event | None = None,
+          group: Group | None = None) -> Result:
     """Train and evaluate.
 
     ``network``: a module mapping (n, d) points to (n, fields) outputs, or options for
@@ -76,8 +78,14 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
     the next step boundary. A run that stops early (divergence, ``stop``) raises
     :class:`~pinnsolve.train.TrainingStopped` with the partial result in ``.result``, its
     ``attrs["status"]`` saying why; a complete run's status is ``"complete"``.
+
+    ``group``: the processes training together (:mod:`pinnsolve.distributed`); by default the one
+    ``torchrun`` started this process in, else this process alone. Every process trains the same
+    network; only the group's leader writes the checkpoint, reports ``progress`` and logs the
+    error against the reference during training.
     """
     training = training or TrainingConfig()
+    group = group or Group.from_environment(training.device)
     torch.manual_seed(training.seed)
     model = network if isinstance(network, torch.nn.Module) else build_model(problem, network)
     move(model, problem.params, training.device, DTYPES[training.dtype])
@@ -123,9 +131,9 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
         prediction = predict()
         return {f"rel_l2/{name}": relative_l2(prediction[name], reference[name], mask) for name in problem.fields}
 
-    context = RunContext(monitor if reference is not None else None, progress,
+    context = RunContext(monitor if reference is not None and group.leader else None, progress if group.leader else None,
                          Path(checkpoint) if checkpoint is not None else None, spec, stop)
-    trainer = Trainer(problem, model, opt, training, weighting, context)
+    trainer = Trainer(problem, model, opt, training, weighting, context, group)
     if resume:
         if checkpoint is None:
             raise ValueError("resume needs the checkpoint file to resume from")
@@ -144,7 +152,7 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
         model_state={k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()},
         params=problem.params.numbers(trainable_only=True), reference_params=dict(problem.reference_params),
         attrs={"pinnsolve_version": __version__, "seed": training.seed, "device": training.device,
-               "dtype": training.dtype, "model_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+               "dtype": training.dtype, "processes": group.size, "model_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                "wall_time": wall_time, "steps": trainer.step,
                "status": stopped.status if stopped else "complete", "stop_reason": str(stopped) if stopped else "",
                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -41,6 +41,15 @@ class PointSet:
         part = lambda a: a[..., start:stop, :]  # noqa: E731
         return PointSet(part(self.points), {name: part(values) for name, values in self.data.items()})
 
+    def cycle(self, size: int, index: int) -> "PointSet":
+        """The ``index``-th run of ``size`` points through the set, wrapping around at its end (so
+        every batch has the same size), pairs kept together."""
+        start = index * size % len(self)
+        if start + size <= len(self):
+            return self.rows(start, start + size)
+        rows = [(start + i) % len(self) for i in range(size)]
+        return PointSet(self.points[..., rows, :], {name: values[..., rows, :] for name, values in self.data.items()})
+
     def state_dict(self) -> dict[str, Any]:
         return {"points": self.points, "data": dict(self.data)}
 

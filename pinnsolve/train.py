@@ -25,6 +25,7 @@ import torch
 
 from pinnsolve.checkpoint import save_checkpoint
 from pinnsolve.config import DEFAULT_CONDITION_POINTS, DEFAULT_PDE_POINTS, DTYPES, TrainingConfig, check_training
+from pinnsolve.distributed import Group
 from pinnsolve.nets.monitor import weight_summary
 from pinnsolve.objective import NonFiniteLoss, Objective, Step, Weigh, load_trained_state, move, trained_state
 from pinnsolve.optim.schedules import build_schedule
@@ -98,15 +99,23 @@ class Trainer:
     logging, checkpoints and stop handling (``context``).
 
     A fresh trainer built the same way that loads a :meth:`state_dict` (:meth:`load_state_dict`)
-    continues bit for bit on the same device.
+    continues bit for bit on the same device. With a ``group`` of several processes, each process
+    keeps the whole point sets (what a checkpoint holds) and evaluates its share; only the
+    group's leader writes checkpoints.
     """
 
     def __init__(self, problem: Problem, network: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                 config: TrainingConfig, weighting: Weighting | None = None, context: RunContext | None = None):
+                 config: TrainingConfig, weighting: Weighting | None = None, context: RunContext | None = None,
+                 group: Group | None = None):
         check_training(config, problem)
         self.problem = problem
         self.network = network
-        self.objective = Objective(problem, network, config.causal, config.derivatives, config.compile)
+        self.group = group or Group()
+        self.group.check(config, problem)
+        self.objective = Objective(problem, network, config.causal, config.derivatives, config.compile, self.group,
+                                   config.precision)
+        if config.precision == "tf32":  # TensorFloat-32 matrix products on the GPU, for the process
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         self.optimizer = optimizer
         self.config = config
         self.weighting = weighting or Fixed()
@@ -165,11 +174,18 @@ class Trainer:
         return {name: points.map(lambda a: torch.tensor(a, dtype=self.dtype, device=self.device))
                 for name, points in batches.items()}
 
-    def _step(self, weigh: Weigh) -> Step:
-        """One :meth:`Objective.step` on the current points; a non-finite loss sets the network back
-        to its last logged state and stops the run."""
+    def _mini_batch(self) -> dict[str, PointSet]:
+        """This step's points: for a set with a ``batch_size``, the next run of that many of its
+        points (Sobol' points in a run of a power of two are themselves evenly spread)."""
+        sizes = self.config.batch_size
+        return {name: points.cycle(sizes[name], self.step) if name in sizes and sizes[name] < len(points) else points
+                for name, points in self.batches.items()}
+
+    def _step(self, weigh: Weigh, batches: Mapping[str, PointSet] | None = None) -> Step:
+        """One :meth:`Objective.step` on ``batches`` (the current points); a non-finite loss sets the
+        network back to its last logged state and stops the run."""
         try:
-            return self.objective.step(self.batches, weigh)
+            return self.objective.step(self.group.shard(self.batches if batches is None else batches), weigh)
         except NonFiniteLoss as error:
             if self._last_good is not None:
                 load_trained_state(self.network, self.problem.params, self._last_good)
@@ -202,7 +218,7 @@ class Trainer:
         """Between steps, where the whole state is consistent: checkpoint when due, stop when asked."""
         every = self.config.checkpoint_every
         due = every > 0 and self.step // every > self._checkpointed // every
-        stopping = self.context.stop is not None and self.context.stop.is_set()
+        stopping = self.group.agree(self.context.stop is not None and self.context.stop.is_set())
         if self.context.checkpoint is not None and (due or stopping):
             self.save_checkpoint()
         if stopping:
@@ -216,7 +232,8 @@ class Trainer:
             self._boundary()
             if config.resample_every and self.step and self.step % config.resample_every == 0:
                 self.batches = self.sample(config.points)
-            step = self._step(lambda losses, context: self.weighting(losses, self.step, context))
+            step = self._step(lambda losses, context: self.weighting(losses, self.step, context),
+                              self._mini_batch() if config.batch_size else None)
             self.weights = step.weights
             if config.clip_grad_norm > 0:
                 torch.nn.utils.clip_grad_norm_(self.objective.parameters, config.clip_grad_norm)
@@ -226,7 +243,9 @@ class Trainer:
                 self.schedule.step(step.total.item())
             stop = self.stopper is not None and self.stopper.should_stop(step.total.item())
             if stop or self.step % config.log_every == 0 or self.step == config.iterations:
-                self._log(step.losses, step.total, self.optimizer)
+                # with mini-batches, the history records the losses over the whole sets
+                self._log(*(self._weighted_losses(step.weights) if config.batch_size else (step.losses, step.total)),
+                          self.optimizer)
             if stop:
                 break
 
@@ -239,8 +258,8 @@ class Trainer:
         move(self.network, self.problem.params, dtype=self.dtype)
         self.batches = self.sample(config.points or self.config.points)
         if self.step == 0:  # no first phase: let the weighting see the losses once
-            losses = self.objective.losses(self.batches)
-            self.weights = self.weighting(losses, 0, GradientContext(losses, self.objective.parameters))
+            losses = self.objective.losses(self.group.shard(self.batches))
+            self.weights = self.weighting(losses, 0, GradientContext(losses, self.objective.parameters, self.group))
         # a second-order method needs one fixed objective: the weights are frozen
         self.polish = PolishState(self._new_polisher(), dict(self.weights), start=self.step)
 
@@ -292,7 +311,7 @@ class Trainer:
 
     def _weighted_losses(self, weights: Mapping[str, float]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """The losses at the current parameters and their weighted total, without a gradient."""
-        losses = {name: loss.detach() for name, loss in self.objective.losses(self.batches).items()}
+        losses = {name: loss.detach() for name, loss in self.objective.losses(self.group.shard(self.batches)).items()}
         return losses, sum(weights[name] * loss for name, loss in losses.items())
 
     def _log(self, losses: Mapping[str, torch.Tensor], total: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
@@ -361,7 +380,8 @@ class Trainer:
         self._last_good = self._snapshot()
 
     def save_checkpoint(self) -> None:
-        save_checkpoint(self.context.checkpoint, self.state_dict(), self.context.spec)
+        if self.group.leader:
+            save_checkpoint(self.context.checkpoint, self.state_dict(), self.context.spec)
         self._checkpointed = self.step
 
 

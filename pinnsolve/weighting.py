@@ -17,21 +17,23 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from pinnsolve.distributed import Group
 from pinnsolve.errors import check_choice
 
 
 class GradientContext:
     """Per-term gradients with respect to the trainable parameters, computed only when asked for."""
 
-    def __init__(self, losses: Mapping[str, torch.Tensor], parameters: list[torch.Tensor]):
+    def __init__(self, losses: Mapping[str, torch.Tensor], parameters: list[torch.Tensor], group: Group | None = None):
         self._losses = losses
         self._parameters = parameters
+        self._group = group or Group()  # with several processes, each holds a share of every gradient
         self._cache: dict[str, list[torch.Tensor]] = {}
 
     def gradients(self, name: str) -> list[torch.Tensor]:
         if name not in self._cache:
             grads = torch.autograd.grad(self._losses[name], self._parameters, retain_graph=True, allow_unused=True)
-            self._cache[name] = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self._parameters)]
+            self._cache[name] = self._group.sum_gradients(list(grads), self._parameters)
         return self._cache[name]
 
 

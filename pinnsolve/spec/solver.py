@@ -24,7 +24,7 @@ from pinnsolve.sampling import SAMPLERS
 from pinnsolve.solve import DEFAULT_NETWORK, DEFAULT_OPTIMIZER, default_axis_points
 from pinnsolve.spec.values import _bool, _integer, _mapping, _number, _option, _string
 from pinnsolve.tensorboard_log import tensorboard_available
-from pinnsolve.config import DERIVATIVES, DTYPES, POLISH_TYPES, AdaptiveSampling, PolishConfig, TrainingConfig, check_training
+from pinnsolve.config import DERIVATIVES, DTYPES, POLISH_TYPES, PRECISIONS, AdaptiveSampling, PolishConfig, TrainingConfig, check_training
 from pinnsolve.train import EarlyStopping
 from pinnsolve.weighting import WEIGHTINGS, Fixed, GradNormAnnealing, Weighting
 
@@ -169,9 +169,9 @@ def _schedule(value: Any, iterations: int) -> dict:
 def _training(value: Any, problem: Problem) -> TrainingConfig:
     if isinstance(value, dict) and "lbfgs" in value:
         raise SpecError("training.lbfgs", "renamed to training.polish, with the same options (type: lbfgs is its default)")
-    raw = _mapping(value, "training", ("iterations", "points", "sampler", "resample_every", "adaptive", "causal",
+    raw = _mapping(value, "training", ("iterations", "points", "batch_size", "sampler", "resample_every", "adaptive", "causal",
                                        "seed", "log_every", "schedule", "clip_grad_norm", "early_stopping", "polish",
-                                       "checkpoint_every", "device", "dtype", "derivatives", "compile"))
+                                       "checkpoint_every", "device", "dtype", "derivatives", "compile", "precision"))
     iterations = _integer(_option(raw, "iterations", TrainingConfig), "training.iterations", 0, 10**9)
     schedule = _schedule(raw["schedule"], iterations) if raw.get("schedule") is not None else None
     stopping = None
@@ -204,6 +204,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
     config = TrainingConfig(
         iterations=iterations,
         points=_points(_option(raw, "points", TrainingConfig), "training.points"),
+        batch_size=_points(_option(raw, "batch_size", TrainingConfig), "training.batch_size"),
         sampler=check_choice(_option(raw, "sampler", TrainingConfig), "training.sampler", SAMPLERS),
         resample_every=_integer(_option(raw, "resample_every", TrainingConfig), "training.resample_every", 0, 10**9),
         adaptive=adaptive,
@@ -221,6 +222,7 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
         dtype=check_choice(_option(raw, "dtype", TrainingConfig), "training.dtype", DTYPES),
         derivatives=check_choice(_option(raw, "derivatives", TrainingConfig), "training.derivatives", DERIVATIVES),
         compile=_bool(_option(raw, "compile", TrainingConfig), "training.compile"),
+        precision=check_choice(_option(raw, "precision", TrainingConfig), "training.precision", PRECISIONS),
     )
     check_training(config, problem)  # names of point sets and variables: the trainer's own check
     return config
@@ -228,6 +230,9 @@ def _training(value: Any, problem: Problem) -> TrainingConfig:
 
 def _polish(value: Any) -> PolishConfig:
     path = "training.polish"
+    if isinstance(value, dict) and "batch_size" in value:
+        raise SpecError(f"{path}.batch_size", "the polish needs the whole point sets (its line searches compare losses "
+                                              "of one objective): remove it; training.batch_size batches the first phase")
     raw = _mapping(value, path, ("type", "iterations", "dtype", "history", "damping", "points", "resample_every"))
     kind = check_choice(_option(raw, "type", PolishConfig), f"{path}.type", POLISH_TYPES)
     for key, types in (("history", ("lbfgs",)), ("damping", ("lm", "natural_gradient"))):
