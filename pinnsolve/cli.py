@@ -6,6 +6,7 @@ nothing is written.
 """
 
 import contextlib
+import json
 import math
 import shlex
 import signal
@@ -13,7 +14,7 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
@@ -24,8 +25,9 @@ from pinnsolve.errors import SpecError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Solve partial differential equations with physics-informed neural networks.")
-console = Console()
-errors = Console(stderr=True)
+# Output that is not a terminal (a pipe, a log file) is never wrapped: a line is a record there.
+console = Console(soft_wrap=not sys.stdout.isatty())
+errors = Console(stderr=True, soft_wrap=True)
 # The bundled specs live in the source tree's problems/ folder; a copy in the working directory wins.
 PROBLEMS_DIRS = (Path.cwd() / "problems", Path(__file__).resolve().parent.parent / "problems")
 
@@ -46,24 +48,76 @@ def options(debug: bool = typer.Option(False, "--debug", help="Show the tracebac
 def fail(message: str, status: int = 2) -> None:
     if _debug and sys.exc_info()[0] is not None:
         traceback.print_exc()
-    # One line, whatever the message quotes: a key in a spec may itself hold a line break.
-    message = message.replace("\r", "\\r").replace("\n", "\\n")
-    errors.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    errors.print(f"error: {_one_line(message)}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(status)
 
 
-def _spec_error(spec: Path, error: SpecError) -> None:
+def _one_line(message: str) -> str:
+    """One line, whatever the message quotes: a key in a spec may itself hold a line break."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
+MAX_REPORTED = 20  # errors of one spec reported in one run; more are counted
+
+
+def _spec_error(spec: Path, error: SpecError, overrides: dict[str, Any] | None = None) -> None:
+    """Each error of the spec on a line of its own (in file order), then exit status 2."""
+    lines = [_error_line(spec, each, overrides) for each in getattr(error, "errors", [error])]
+    if len(lines) > MAX_REPORTED:
+        lines = lines[:MAX_REPORTED] + [f"{spec}: and {len(lines) - MAX_REPORTED} more errors"]
+    for line in lines[:-1]:
+        errors.print(f"error: {_one_line(line)}", markup=False, highlight=False, soft_wrap=True)
+    fail(lines[-1])
+
+
+def _error_line(spec: Path, error: SpecError, overrides: dict[str, Any] | None) -> str:
     flag = FLAGS.get(error.path) if error.line is None else None
-    fail(f"{flag}: {error.message}" if flag else f"{spec}: {error}")
+    given = next((key for key in overrides or {} if error.path == key or error.path.startswith(f"{key}.")), None)
+    if flag:
+        return f"{flag}: {error.message}"
+    if given is not None and error.line is None:
+        return f"override {given}={_yaml_text(overrides[given])}: {error}"
+    return f"{spec}: {error}"
+
+
+OVERRIDES_HELP = ("KEY=VALUE settings replacing the spec's, for any key the YAML accepts: "
+                  "network.width=64 training.polish.iterations=0 'optimizer={type: adam, lr: 0.001}'.")
+
+
+def _parse_overrides(items: list[str] | None) -> dict[str, Any]:
+    """``a.b.c=value`` pairs, each value read as a YAML scalar or flow collection (never as code)."""
+    import yaml
+
+    from pinnsolve.spec import _Loader  # the spec files' YAML: 1.2 numbers and booleans
+
+    parsed: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key or not all(part.isidentifier() for part in key.split(".")):
+            fail(f"{item!r}: expected KEY=VALUE with a dotted key, e.g. training.iterations=500")
+        try:
+            parsed[key] = yaml.load(text, Loader=_Loader) if text.strip() else None
+        except yaml.YAMLError as error:
+            fail(f"override {item}: the value is not YAML ({str(error).splitlines()[0]})")
+    return parsed
+
+
+def _yaml_text(value: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix("\n...").strip()
 
 
 @app.command()
 def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
+        settings: Optional[list[str]] = typer.Argument(None, metavar="[KEY=VALUE]...", help=OVERRIDES_HELP, show_default=False),
         out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the spec's output.dir)."),
         iterations: Optional[int] = typer.Option(None, "--iterations", help="First-phase iterations, overriding training.iterations."),
         seed: Optional[int] = typer.Option(None, "--seed", help="Random seed, overriding training.seed."),
         device: Optional[str] = typer.Option(None, "--device", help="cpu or cuda, overriding training.device."),
         resume: bool = typer.Option(False, "--resume", help="Continue the run saved in the output folder's checkpoint.pt."),
+        init_from: Optional[Path] = typer.Option(None, "--init-from", help="Start from the trained network of this "
+                                                 "result.h5 (same architecture) instead of a fresh one."),
         force: bool = typer.Option(False, "--force", help="Start over, replacing an existing result and checkpoint."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")) -> None:
     """Train on SPEC and write result.h5 and plots to the output folder.
@@ -79,17 +133,21 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
 
     given = {"training.iterations": iterations, "training.seed": seed, "training.device": device,
              "output.dir": str(out) if out else None}
-    overrides = {field: value for field, value in given.items() if value is not None}
+    overrides = _parse_overrides(settings) | {field: value for field, value in given.items() if value is not None}
     try:
         run_spec = load_spec(spec, overrides)
     except SpecError as error:
-        _spec_error(spec, error)
+        _spec_error(spec, error, overrides)
     # Under torchrun, every process trains; the leader alone reports and writes.
     group = Group.from_environment(run_spec.training.device)
     try:
         group.check(run_spec.training, run_spec.problem)
     except SpecError as error:
         _spec_error(spec, error)
+    if init_from is not None:
+        if resume:
+            fail("--init-from starts a new run from another's network; --resume continues this one: give one of them")
+        _check_warm_start(run_spec, init_from)
     target = run_spec.output_dir / "result.h5"
     checkpoint = run_spec.output_dir / "checkpoint.pt"
     start = _claim_output_folder(target, checkpoint, run_spec.text, resume, force)
@@ -112,7 +170,7 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
                 try:
                     result = solve(problem, run_spec.network, run_spec.optimizer, run_spec.weighting,
                                    run_spec.training, run_spec.axes, spec=run_spec.text, progress=report,
-                                   checkpoint=checkpoint, resume=resume, stop=stop, group=group)
+                                   checkpoint=checkpoint, resume=resume, stop=stop, group=group, init_from=init_from)
                     stopped = None
                 except TrainingStopped as error:
                     result, stopped = error.result, error
@@ -145,6 +203,18 @@ def run(spec: Path = typer.Argument(..., help="YAML problem spec."),
     console.print(f"wrote {', '.join(str(p) for p in written)}", soft_wrap=True)  # paths are never folded
 
 
+def _check_warm_start(run_spec, path: Path) -> None:
+    """Refuse, before anything is written, a warm start from a file that is not a result of this network."""
+    from pinnsolve.solve import build_model, warm_start
+
+    if not path.is_file():
+        fail(f"--init-from {path}: no such result file")
+    try:
+        warm_start(build_model(run_spec.problem, run_spec.network), path)
+    except ValueError as error:
+        fail(f"--init-from {error}")
+
+
 def _claim_output_folder(target: Path, checkpoint: Path, spec_text: str, resume: bool, force: bool) -> int:
     """Refuse to lose a run: a folder holding a result or checkpoint needs --resume (with the same
     spec) or --force (which drops the old checkpoint at once, so no later --resume picks it up).
@@ -174,7 +244,8 @@ def _claim_output_folder(target: Path, checkpoint: Path, spec_text: str, resume:
 
 
 def _resume_command(spec: Path, overrides: dict) -> str:
-    given = "".join(f" {FLAGS[field]} {shlex.quote(str(value))}" for field, value in overrides.items())
+    given = "".join(f" {FLAGS[field]} {shlex.quote(str(value))}" if field in FLAGS
+                    else f" {shlex.quote(f'{field}={_yaml_text(value)}')}" for field, value in overrides.items())
     return f"pinnsolve run {shlex.quote(str(spec))}{given} --resume"
 
 
@@ -212,15 +283,26 @@ def _stop_on_signals(stop: threading.Event):
 
 
 @app.command()
-def check(spec: Path = typer.Argument(..., help="YAML problem spec.")) -> None:
+def check(spec: Path = typer.Argument(..., help="YAML problem spec."),
+          settings: Optional[list[str]] = typer.Argument(None, metavar="[KEY=VALUE]...", help=OVERRIDES_HELP, show_default=False),
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead.")) -> None:
     """Validate SPEC without training."""
     from pinnsolve.spec import load_spec
 
+    overrides = _parse_overrides(settings)
     try:
-        run_spec = load_spec(spec)
+        run_spec = load_spec(spec, overrides)
     except SpecError as error:
-        _spec_error(spec, error)
+        if as_json:
+            print(json.dumps({"spec": str(spec), "ok": False, "errors": [
+                {"path": each.path, "line": each.line, "message": each.message} for each in getattr(error, "errors", [error])]}))
+        _spec_error(spec, error, overrides)
     problem = run_spec.problem
+    if as_json:
+        print(json.dumps({"spec": str(spec), "ok": True, "name": problem.name, "variables": problem.domain.variables,
+                          "fields": problem.fields, "terms": problem.term_names,
+                          "parameters": problem.params.numbers(), "output_dir": str(run_spec.output_dir)}))
+        return
     console.print(f"{spec}: ok — {problem.name}, fields {', '.join(problem.fields)}, "
                   f"terms {', '.join(problem.term_names)}")
 
@@ -237,9 +319,18 @@ def plot(result: Path = typer.Argument(..., help="A result.h5 file."),
 
 
 @app.command()
-def info(result: Path = typer.Argument(..., help="A result.h5 file.")) -> None:
+def info(result: Path = typer.Argument(..., help="A result.h5 file."),
+         as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead.")) -> None:
     """Show the metrics and settings of a result file."""
     loaded = _load(result)
+    if as_json:
+        history = loaded.history
+        print(json.dumps({"result": str(result), "name": loaded.name,
+                          "attributes": {k: v.item() if hasattr(v, "item") else v for k, v in loaded.attrs.items()},
+                          "final_loss": float(history["total"][-1]) if len(history.get("total", [])) else None,
+                          "metrics": loaded.metrics, "parameters": loaded.params,
+                          "parameter_errors": loaded.param_errors, "network": loaded.model_config}))
+        return
     table = Table(title=f"{loaded.name} ({result})", show_header=False)
     for key, value in loaded.attrs.items():
         table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
@@ -253,6 +344,31 @@ def info(result: Path = typer.Argument(..., help="A result.h5 file.")) -> None:
         table.add_row(f"parameter {name}", line)
     table.add_row("network", ", ".join(f"{k}={v}" for k, v in loaded.model_config.items() if k not in ("lower", "upper")))
     console.print(table)
+
+
+@app.command()
+def export(result: Path = typer.Argument(..., help="A result.h5 file."),
+           format: str = typer.Option(..., "--format", help="vtk (ParaView; needs meshio), csv or npz."),
+           out: Optional[Path] = typer.Option(None, "--out", help="The file to write (default: beside the result).")) -> None:
+    """Write the prediction, reference and error on the evaluation grid for other tools."""
+    from pinnsolve.export import FORMATS, SUFFIXES, export as write
+
+    if format not in FORMATS:
+        fail(f"--format: expected one of: {', '.join(FORMATS)}; got {format!r}")
+    loaded = _load(result)
+    if format == "vtk":
+        try:
+            import meshio  # noqa: F401
+        except ImportError:
+            fail("--format vtk needs meshio: pip install 'pinnsolve[vtk]' (or pip install meshio)")
+        if len(loaded.axes) > 3:
+            fail(f"--format vtk: VTK grids have at most 3 dimensions; this result has {len(loaded.axes)} "
+                 "(use csv or npz)")
+    target = out or result.with_suffix(SUFFIXES[format])
+    try:
+        console.print(f"wrote {write(loaded, target, format)}", soft_wrap=True)
+    except OSError as error:
+        fail(f"cannot write {target}: {error.strerror or error}", status=1)
 
 
 @app.command()

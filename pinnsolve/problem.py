@@ -101,7 +101,8 @@ class Params(Mapping):
     def numbers(self, trainable_only: bool = False) -> dict[str, float]:
         """The current value of every parameter (or of the trained ones) as a float."""
         names = self.trainable() if trainable_only else self._values
-        return {name: float(torch.as_tensor(self[name]).detach()) for name in names}
+        return {name: float(self[name].detach()) if isinstance(self[name], torch.Tensor) else float(self[name])
+                for name in names}
 
 
 def _evaluate(value: Value, f: Fields, p: Params) -> torch.Tensor | float:

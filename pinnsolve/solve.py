@@ -62,7 +62,7 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
           axes: Mapping[str, np.ndarray] | None = None, spec: str = "",
           progress: Callable[[int, int, Mapping[str, float]], None] | None = None,
           checkpoint: str | Path | None = None, resume: bool = False, stop: threading.Event | None = None,
-          group: Group | None = None) -> Result:
+          group: Group | None = None, init_from: str | Path | None = None) -> Result:
     """Train and evaluate.
 
     ``network``: a module mapping (n, d) points to (n, fields) outputs, or options for
@@ -79,6 +79,9 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
     :class:`~pinnsolve.train.TrainingStopped` with the partial result in ``.result``, its
     ``attrs["status"]`` saying why; a complete run's status is ``"complete"``.
 
+    ``init_from``: a result file whose trained network (the same architecture) this run starts
+    from, instead of a fresh initialisation (a warm start: parameter continuation, fine-tuning).
+
     ``group``: the processes training together (:mod:`pinnsolve.distributed`); by default the one
     ``torchrun`` started this process in, else this process alone. Every process trains the same
     network; only the group's leader writes the checkpoint, reports ``progress`` and logs the
@@ -89,6 +92,8 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
     torch.manual_seed(training.seed)
     model = network if isinstance(network, torch.nn.Module) else build_model(problem, network)
     move(model, problem.params, training.device, DTYPES[training.dtype])
+    if init_from is not None:  # after the move: the saved weights keep the digits the run's precision holds
+        warm_start(model, init_from)
     parameters = trainable(model, problem.params)
     if callable(optimizer):
         opt = optimizer(parameters)
@@ -152,7 +157,7 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
         model_state={k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()},
         params=problem.params.numbers(trainable_only=True), reference_params=dict(problem.reference_params),
         attrs={"pinnsolve_version": __version__, "seed": training.seed, "device": training.device,
-               "dtype": training.dtype, "processes": group.size, "model_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+               "dtype": training.dtype, "processes": group.size, "init_from": str(init_from or ""), "model_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                "wall_time": wall_time, "steps": trainer.step,
                "status": stopped.status if stopped else "complete", "stop_reason": str(stopped) if stopped else "",
                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -162,3 +167,23 @@ def solve(problem: Problem, network: torch.nn.Module | Mapping | None = None,
         stopped.result = result
         raise stopped
     return result
+
+
+def warm_start(model: torch.nn.Module, path: str | Path) -> None:
+    """Load the trained weights of the result file ``path`` into ``model``; a ValueError naming the
+    first difference when the architectures differ."""
+    from pinnsolve.results import load_result
+
+    try:
+        saved = load_result(path).model_state
+    except (OSError, KeyError, ValueError) as error:
+        raise ValueError(f"{path}: not a pinnsolve result file ({error})") from None
+    own = model.state_dict()
+    for name in sorted(set(saved) | set(own)):
+        if name not in own or name not in saved or tuple(own[name].shape) != saved[name].shape:
+            have = tuple(own[name].shape) if name in own else "none"
+            had = saved[name].shape if name in saved else "none"
+            raise ValueError(f"{path} holds another network: {name} is {had} there and {have} here; "
+                             "start from a result of the same architecture")
+    model.load_state_dict({name: torch.as_tensor(values, dtype=own[name].dtype, device=own[name].device)
+                           for name, values in saved.items()})
