@@ -38,21 +38,26 @@ def test_load_spec_message(name):
     assert str(caught.value) == EXPECTED[name]
     # The message is "line <n>: <path>: <what is wrong>", the path being the field the error is
     # about and the line where the YAML file has it (or the mapping it is missing from).
-    error = caught.value
-    where = "" if error.line is None else f"line {error.line}" + ("" if error.column is None else f", column {error.column}") + ": "
-    assert str(error) == where + (f"{error.path}: {error.message}" if error.path else error.message)
+    # A spec with several independent mistakes reports each (SpecErrors), one line each, in file order.
+    for error in getattr(caught.value, "errors", [caught.value]):
+        where = "" if error.line is None else f"line {error.line}" + ("" if error.column is None else f", column {error.column}") + ": "
+        assert str(error) == where + (f"{error.path}: {error.message}" if error.path else error.message)
 
 
 def _assert_clean_refusal(result, out: Path | None = None) -> str:
+    """The error lines (one per independent mistake, each starting 'error: '), nothing else."""
     assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
     assert isinstance(result.exception, SystemExit)  # typer.Exit, not an uncaught error
     stderr_lines = result.stderr.splitlines()
-    assert len(stderr_lines) == 1, result.stderr
-    assert stderr_lines[0].startswith("error: ")
+    assert stderr_lines and all(line.startswith("error: ") for line in stderr_lines), result.stderr
     assert "Traceback" not in result.output and "Traceback" not in result.stderr
     if out is not None:
         assert not out.exists()
-    return stderr_lines[0]
+    return "\n".join(stderr_lines)
+
+
+def expected_lines(spec: Path, name: str) -> str:
+    return "\n".join(f"error: {spec}: {message}" for message in EXPECTED[name].split("\n"))
 
 
 @pytest.mark.parametrize("name", ALL_REFUSED)
@@ -60,7 +65,7 @@ def test_cli_check_refuses_in_one_line(name):
     spec = BAD / name
     line = _assert_clean_refusal(runner.invoke(app, ["check", str(spec)]))
     if name in EXPECTED:
-        assert line == f"error: {spec}: {EXPECTED[name]}"
+        assert line == expected_lines(spec, name)
 
 
 @pytest.fixture
@@ -86,7 +91,7 @@ def test_cli_run_refuses_and_writes_nothing(name, tmp_path, monkeypatch, no_trai
         arguments = ["run", str(spec), "--out", str(out), "--quiet"]
     line = _assert_clean_refusal(runner.invoke(app, arguments), out)
     if name in EXPECTED:
-        assert line == f"error: {spec}: {EXPECTED[name]}"
+        assert line == expected_lines(spec, name)
     assert list(work.iterdir()) == []
 
 

@@ -34,6 +34,41 @@ TOP_LEVEL = ("name", "description", "variables", "geometry", "fields", "params",
              "network", "optimizer", "weighting", "training", "evaluation", "output")
 
 
+class SpecErrors(SpecError):
+    """Several independent mistakes in one spec: ``errors``, in file order once lines are known.
+    It reads as the first one (path, message, line); printed, one line each."""
+
+    def __init__(self, errors: list[SpecError]):
+        first = errors[0]
+        super().__init__(first.path, first.message, first.line, first.column)
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
+class _Errors:
+    """Collects the SpecErrors of independent checks."""
+
+    def __init__(self):
+        self.found: list[SpecError] = []
+
+    def check(self, build, fallback: Any = None) -> Any:
+        try:
+            return build()
+        except SpecErrors as errors:
+            self.found.extend(errors.errors)
+        except SpecError as error:
+            self.found.append(error)
+        return fallback
+
+    def raise_found(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise SpecErrors(self.found)
+
+
 @dataclass
 class RunSpec:
     """A validated run: the problem plus how to solve it and where to write the result."""
@@ -58,9 +93,13 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> R
     try:
         return build_spec(document, overrides, default_name=path.stem, folder=path.parent)
     except SpecError as error:
-        overridden = any(error.path == key or error.path.startswith(f"{key}.") for key in overrides or {})
-        if not overridden:
-            error.line = _line_of(error.path, _key_lines(node))
+        lines = _key_lines(node)
+        for each in getattr(error, "errors", [error]):
+            if not any(each.path == key or each.path.startswith(f"{key}.") for key in overrides or {}):
+                each.line = _line_of(each.path, lines)
+        if isinstance(error, SpecErrors):  # in file order (overrides, without a line, last)
+            error.errors.sort(key=lambda each: (each.line is None, each.line or 0))
+            raise SpecErrors(error.errors) from None
         raise
 
 
@@ -77,18 +116,27 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
         _set(spec, dotted, value)
     _mapping(spec, "", TOP_LEVEL)  # an override may add a top-level key, which nothing below would look at
 
-    name = _string(spec.get("name", default_name), "name")
+    # Sections that do not depend on each other are all checked, so that one run reports every
+    # independent mistake; a section others build on (the variables, fields, parameters) stops it.
+    errors = _Errors()
+    name = errors.check(lambda: _string(spec.get("name", default_name), "name"))
     if "description" in spec:
-        _string(spec["description"], "description")
+        errors.check(lambda: _string(spec["description"], "description"))
     domain = _domain(spec.get("variables", {}), spec.get("geometry"))
     fields = _fields(spec["fields"], domain)
     params = _params(spec.get("params", {}), domain, fields)
-    residuals = _residuals(spec["pde"], _Symbols(fields, domain.variables, params))
-    reference, truth = (_reference(spec["reference"], domain, fields, params, Path(folder))
-                        if spec.get("reference") is not None else (None, {}))
+    residuals = errors.check(lambda: _residuals(spec["pde"], _Symbols(fields, domain.variables, params)))
+    reference, truth = errors.check(lambda: _reference(spec["reference"], domain, fields, params, Path(folder))
+                                    if spec.get("reference") is not None else (None, {}), (None, {}))
     entries = list(enumerate(_list(spec.get("conditions", []), "conditions")))
-    conditions = [_condition(c, f"conditions[{i}]", domain, fields, params) for i, c in entries if not _is_data(c)]
-    data, data_paths = _observations([(i, c) for i, c in entries if _is_data(c)], domain, fields, reference, Path(folder))
+    conditions = [errors.check(lambda: _condition(c, f"conditions[{i}]", domain, fields, params))
+                  for i, c in entries if not _is_data(c)]
+    data, data_paths = errors.check(lambda: _observations([(i, c) for i, c in entries if _is_data(c)], domain, fields,
+                                                          reference, Path(folder)), ([], []))
+    optimizer = errors.check(lambda: _optimizer(spec.get("optimizer", {})))
+    output = errors.check(lambda: _output(spec.get("output", {})), {})
+    axes = errors.check(lambda: _evaluation(spec.get("evaluation", {}), domain, reference))
+    errors.raise_found()  # the problem needs all of the above
     try:
         problem = Problem(domain, fields, residuals, conditions, params, reference, name=name, terms=data,
                           reference_params=truth)
@@ -98,20 +146,23 @@ def build_spec(document: Any, overrides: Mapping[str, Any] | None = None, defaul
             raise SpecError(data_paths[int(index)] + rest, error.message) from None
         raise
 
-    training = _training(spec.get("training", {}), problem)
-    output = _output(spec.get("output", {}))
-    network = _network(spec.get("network", {}), problem)
+    training = errors.check(lambda: _training(spec.get("training", {}), problem))
+    network = errors.check(lambda: _network(spec.get("network", {}), problem))
+    weighting = errors.check(lambda: _weighting(spec.get("weighting", {}), problem))
+    output_dir = errors.check(lambda: Path(_string(output.get("dir", f"runs/{name}"), "output.dir")))
+    plots = errors.check(lambda: _bool(output.get("plots", True), "output.plots"))
+    errors.raise_found()
     if training.polish.type != "lbfgs":  # the dense methods' size limit: known once the network is
         check_polish(training.polish, sum(p.numel() for p in trainable(build_model(problem, network), problem.params)))
     return RunSpec(
         problem=problem,
         network=network,
-        optimizer=_optimizer(spec.get("optimizer", {})),
-        weighting=_weighting(spec.get("weighting", {}), problem),
+        optimizer=optimizer,
+        weighting=weighting,
         training=training,
-        axes=_evaluation(spec.get("evaluation", {}), domain, reference),
-        output_dir=Path(_string(output.get("dir", f"runs/{name}"), "output.dir")),
-        plots=_bool(output.get("plots", True), "output.plots"),
+        axes=axes,
+        output_dir=output_dir,
+        plots=plots,
         tensorboard=output.get("tensorboard", False),
         text=yaml.safe_dump(spec, sort_keys=False),
     )
@@ -134,4 +185,4 @@ def resume_conflict(saved: str, current: str) -> str | None:
     return None
 
 
-__all__ = ["RESUMABLE", "FieldExpression", "RunSpec", "_Loader", "build_spec", "load_spec", "resume_conflict"]
+__all__ = ["RESUMABLE", "FieldExpression", "RunSpec", "SpecErrors", "_Loader", "build_spec", "load_spec", "resume_conflict"]
