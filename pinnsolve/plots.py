@@ -95,30 +95,63 @@ def _slices_figure(result: Result):
 
 
 def _history_figure(result: Result):
-    """Loss per term, then (when recorded) the loss weights, the relative error, the unknown
-    parameters, the AdaResNet skip weights and the layer weight norms, one panel each."""
+    """Loss per term, then (when they say something) the loss weights, the relative error, the
+    unknown parameters, the AdaResNet skip weights and the layer weight norms, one panel each; the
+    steps where the polish began and where the precision changed are marked in every panel."""
     history = result.history
     steps = history["step"]
-    panels = [(prefix, title, log) for prefix, title, log in
-              (("loss/", "loss", True), ("weight/", "loss weights", False), ("rel_l2/", "relative L2 error", True),
-               ("param/", "unknown parameters", False), ("skip/", "skip weights", False),
-               ("norm/", "layer weight norms", False))
-              if any(k.startswith(prefix) for k in history)]
+    panels = [(title, log, series) for title, log, series in
+              (("loss", True, _series(history, "loss/", drop=lambda v: not np.any(v))),  # terms enforced exactly: 0
+               ("loss weights", False, _series(history, "weight/", drop=lambda v: False)),
+               ("relative L2 error", True, _series(history, "rel_l2/")),
+               ("unknown parameters", False, _series(history, "param/")),
+               ("skip weights", False, _series(history, "skip/")),
+               ("layer weight norms", False, _layer_series(history)))
+              if series and not (title == "loss weights" and all(np.ptp(v) == 0 for _, v in series))]
     columns = min(len(panels), 3)
     rows = -(-len(panels) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.8 * rows), squeeze=False)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    for ax, (prefix, title, log) in zip(axes.flat, panels):
+    marks = _switches(history)
+    for ax, (title, log, series) in zip(axes.flat, panels):
         draw = ax.semilogy if log else ax.plot
-        if prefix == "loss/":
+        if title == "loss":
             draw(steps, history["total"], "k-", lw=2, label="total")
-        for key in sorted(k for k in history if k.startswith(prefix)):
-            draw(steps, history[key], lw=1, label=key.removeprefix(prefix))
+        for label, values in series:
+            draw(steps, values, lw=1, label=label)
+        for step, text in marks:
+            ax.axvline(step, color="0.5", ls="--", lw=0.8)
+            ax.text(step, 1.0, f" {text}", transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="0.3")
         ax.set(xlabel="step", title=title)
         ax.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def _series(history, prefix: str, drop=lambda values: not np.any(np.isfinite(values))):
+    """The rows of every ``prefix`` key, named without it, except those ``drop`` says show nothing."""
+    return [(key.removeprefix(prefix), history[key]) for key in sorted(k for k in history if k.startswith(prefix))
+            if not drop(history[key])]
+
+
+def _layer_series(history) -> list[tuple[str, np.ndarray]]:
+    """The weight norms of the Linear layers in network order, named by position."""
+    keys = [k for k in history if k.startswith("norm/")]
+    names = ["input"] + [f"hidden {i}" for i in range(1, len(keys) - 1)] + ["output"] if len(keys) > 1 else ["layer"]
+    return [(name, history[key]) for name, key in zip(names, keys)]
+
+
+def _switches(history) -> list[tuple[float, str]]:
+    """(step, what) where the polish phase began and where the precision changed."""
+    marks = []
+    for key, describe in (("phase", lambda new: "polish"), ("precision", lambda new: f"float{int(new)}")):
+        values = history.get(key)
+        if values is None:
+            continue
+        for i in np.flatnonzero(np.diff(values) != 0):
+            marks.append((float(history["step"][i]), describe(values[i + 1])))
+    return marks
 
 
 def _summary(result: Result) -> str:

@@ -12,7 +12,7 @@ Layout (every array in float64)::
     /reference/<field> reference on the grid, when the problem has one
     /error/<field>     pointwise prediction − reference
     /metrics/<field>   attrs rel_l2 (‖e‖₂/‖ref‖₂) and max_abs (max |e|)
-    /history/...       step, time, lr, precision (bits), total, loss/<term>, weight/<term>, rel_l2/<field>,
+    /history/...       step, time, phase (0 first, 1 polish), lr, precision (bits), total, loss/<term>, weight/<term>, rel_l2/<field>,
                        norm/<layer> (weight norms), skip/<block> (AdaResNet), one row per log
     /model             attr ``config`` (JSON, rebuilds the network) and one dataset per weight tensor
     /params            attrs: the trained value of each unknown parameter (when the problem has any)

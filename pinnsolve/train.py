@@ -315,7 +315,7 @@ class Trainer:
         return losses, sum(weights[name] * loss for name, loss in losses.items())
 
     def _log(self, losses: Mapping[str, torch.Tensor], total: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
-        row = {"step": self.step, "time": time.perf_counter() - self._started,
+        row = {"step": self.step, "time": time.perf_counter() - self._started, "phase": float(self.phase == "polish"),
                "lr": optimizer.param_groups[0]["lr"], "precision": torch.finfo(self.dtype).bits,
                "total": float(total.detach())}
         row |= {f"loss/{name}": float(losses[name].detach()) if name in losses else 0.0 for name in self.problem.term_names}

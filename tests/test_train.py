@@ -62,7 +62,7 @@ def test_history_has_one_row_per_log_every():
     trainer.context.progress = lambda step, total, row: rows.append((step, total, dict(row)))
     history = trainer.run().arrays()
     assert history["step"].tolist() == [5, 10, 15, 20, 23]  # every 5 steps, and the last
-    assert {"step", "time", "lr", "precision", "total", "loss/pde", "loss/boundary", "weight/pde", "weight/boundary",
+    assert {"step", "time", "phase", "lr", "precision", "total", "loss/pde", "loss/boundary", "weight/pde", "weight/boundary",
             "norm/layers.1", "norm/layers.3", "norm/layers.5"} == set(history)
     assert np.allclose(history["total"], history["loss/pde"] + history["loss/boundary"], rtol=1e-6)
     assert [r[0] for r in rows] == [5, 10, 15, 20, 23] and {r[1] for r in rows} == {23}
