@@ -1,12 +1,14 @@
 """How the training step scales: with the number of collocation points, and with processes.
 
-    python3 benchmarks/scaling.py points [--points 1000 4000 ... 1024000] [--device cpu|cuda]
+    python3 benchmarks/scaling.py points [--points 1000 4000 ... 1024000] [--device cpu|cuda] [--glibc-default]
     python3 benchmarks/scaling.py processes [--points 100000] [--steps 10]
 
 ``points``: the pinnsolve step (losses, gradient, Adam update; forward-mode derivatives, eager,
 float32) on the Burgers problem with N interior points and N/8 points on each of its two
 conditions, each N in a fresh process: the median step time over ``--steps`` steps, the peak
 memory of the process (resident set on the CPU; allocated on a GPU), and t(4N)/t(N).
+``--glibc-default`` measures without pinnsolve's allocator setting (:mod:`pinnsolve.host_memory`),
+to see what it saves.
 
 ``processes``: the same step at one N, run by one process with two threads and by two processes
 of one thread each under torchrun (gloo), each evaluating half of every point set; the step time
@@ -33,10 +35,14 @@ SPEC = {"name": "burgers", "variables": {"x": [-1, 1], "t": [0, 1]}, "fields": [
         "network": {"type": "mlp", "width": 20, "depth": 8, "activation": "tanh"}}
 
 
-def measure(points: int, steps: int, device: str) -> dict:
+def measure(points: int, steps: int, device: str, glibc_default: bool = False) -> dict:
     """Time ``steps`` steps (after two unmeasured ones) in this process; its peak memory."""
+    import pinnsolve.objective
     from pinnsolve.distributed import Group
     from pinnsolve.objective import Objective, move
+
+    if glibc_default:  # leave glibc's allocator as it comes
+        pinnsolve.objective.keep_freed_memory = lambda: False
     from pinnsolve.sampling import Sampler
     from pinnsolve.solve import build_model
     from pinnsolve.spec import build_spec
@@ -80,7 +86,8 @@ def in_process(command: list[str], env: dict | None = None) -> dict:
 
 
 def scale_points(args) -> None:
-    rows = [in_process([sys.executable, __file__, "measure", str(n), str(args.steps), args.device]) for n in args.points]
+    rows = [in_process([sys.executable, __file__, "measure", str(n), str(args.steps), args.device]
+                       + (["glibc-default"] if args.glibc_default else [])) for n in args.points]
     print(f"{'points':>10} {'step (ms)':>10} {'peak memory (MB)':>17} {'t(4N)/t(N)':>11}")
     by_count = {row["points"]: row for row in rows}
     for row in rows:
@@ -105,7 +112,7 @@ def compare_processes(args) -> None:
 def main() -> None:
     if sys.argv[1] == "measure":  # one measurement, in this (fresh) process
         points, steps, device = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-        row = measure(points, steps, device)
+        row = measure(points, steps, device, glibc_default=sys.argv[5:] == ["glibc-default"])
         if int(os.environ.get("RANK", "0")) == 0:
             print(json.dumps(row))
         return
@@ -115,6 +122,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--glibc-default", action="store_true", help="without pinnsolve's allocator setting")
     args = parser.parse_args()
     if args.what == "points":
         args.points = args.points or [1000 * 4**k for k in range(6)]

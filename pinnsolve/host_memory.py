@@ -2,8 +2,9 @@
 
 glibc's malloc serves blocks above 32 MiB with mmap and gives them back to the system when freed.
 A training step on a million collocation points allocates gigabytes of such blocks, so every step
-mapped them afresh and faulted in (zeroed) every page: the step cost three times as much per point
-at 10⁶ points as at 2.6·10⁵ (``python3 benchmarks/scaling.py points``). Serving large blocks from
+mapped them afresh and faulted in (zeroed) every page: from 2.56·10⁵ to 1.02·10⁶ points the step
+took 9.6 to 14 times as long, against 3.9 with this setting (``python3 benchmarks/scaling.py points``,
+with and without ``--glibc-default``). Serving large blocks from
 the heap and keeping freed memory lets each step reuse the last one's. PyTorch's CPU performance
 guide suggests preloading jemalloc or tcmalloc for the same reason; this needs nothing preloaded.
 """
